@@ -1,0 +1,164 @@
+import logging
+import secrets
+
+from psycopg2.extras import Json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.connector import Connector
+
+_logger = logging.getLogger(__name__)
+
+SYSTEM_GROUP = "base.group_system"
+
+
+class ChatbotChannel(models.Model):
+    """A connection of a bot to a messenger (a Telegram bot, the website live chat, ...)."""
+
+    _name = "chatbot.channel"
+    _description = "Messenger channel"
+    _order = "bot_id, sequence, id"
+
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    bot_id = fields.Many2one("chatbot.bot", "Bot", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
+    provider = fields.Selection(selection="_selection_provider", string="Messenger", required=True)
+    state = fields.Selection(
+        [("draft", "Not connected"), ("connected", "Connected"), ("error", "Error")],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    status_message = fields.Char(readonly=True, copy=False, help="The last connection problem, if any.")
+    webhook_key = fields.Char(
+        groups=SYSTEM_GROUP,
+        copy=False,
+        readonly=True,
+        default=lambda self: secrets.token_urlsafe(24),
+        help="The unguessable part of this channel's webhook address. It is not the messenger's token.",
+    )
+    hold_until = fields.Datetime(
+        readonly=True, copy=False, help="The messenger asked to wait until then before sending more."
+    )
+    sender_ids = fields.One2many("chatbot.sender", "channel_id", "Senders")
+    sender_count = fields.Integer(compute="_compute_sender_count")
+
+    _sql_constraints = [("webhook_key_unique", "UNIQUE(webhook_key)", "A webhook key must be unique.")]
+
+    @api.model
+    def _chatbot_connector_classes(self):
+        """{provider: Connector subclass}. Connector addons override this to register themselves."""
+        return {}
+
+    @api.model
+    def _selection_provider(self):
+        return [(key, cls.label or key) for key, cls in self._chatbot_connector_classes().items()]
+
+    def _compute_sender_count(self):
+        groups = self.env["chatbot.sender"]._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"])
+        by_channel = {channel.id: count for channel, count in groups}
+        for channel in self:
+            channel.sender_count = by_channel.get(channel.id, 0)
+
+    def _chatbot_connector(self) -> Connector:
+        self.ensure_one()
+        cls = self._chatbot_connector_classes().get(self.provider)
+        if not cls:
+            raise UserError(
+                self.env._(
+                    "Channel %(channel)s uses the messenger %(provider)s, whose addon is not installed.",
+                    channel=self.name,
+                    provider=self.provider,
+                )
+            )
+        return cls(self)
+
+    def unlink(self):
+        """A channel that already has senders keeps their history: it is archived, not deleted."""
+        used = self.filtered("sender_ids")
+        if used:
+            raise UserError(
+                self.env._(
+                    "Channel %(channel)s has %(count)s senders and their dialogs. Archive it instead of deleting "
+                    "it, so that the history stays.",
+                    channel=used[0].name,
+                    count=len(used[0].sender_ids),
+                )
+            )
+        return super().unlink()
+
+    def action_view_senders(self):
+        """The channel's senders."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("chatbot_base.chatbot_sender_action")
+        action.update(domain=[("channel_id", "=", self.id)], context={"default_channel_id": self.id})
+        return action
+
+    # ------------------------------------------------------------------------------------------
+    # Inbound: storing raw updates
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_store_inbound(self, payload):
+        """Store a raw update idempotently and wake the inbound queue.
+
+        Returns the new `chatbot.inbound` id, or None when this update was stored before (the messenger
+        resent it). A plain INSERT ... ON CONFLICT DO NOTHING: an ORM create would raise on the unique
+        constraint and turn a resent update into an error answer, which the messenger would resend forever.
+        """
+        self.ensure_one()
+        connector = self._chatbot_connector()
+        try:
+            external_id, chat_key = connector.event_key(payload)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            external_id, chat_key = None, ""
+        state, error = "pending", None
+        if not external_id:
+            # Without an id we cannot deduplicate: keep it for inspection, never process it.
+            external_id = f"invalid-{secrets.token_hex(8)}"
+            state, error = "failed", self.env._("The update has no id: it was kept but not processed.")
+        self.env.cr.execute(
+            """
+            INSERT INTO chatbot_inbound (channel_id, company_id, external_id, chat_key, payload, state, error,
+                                         attempts, next_try, create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 0, now() at time zone 'UTC', %s, %s,
+                    now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (channel_id, external_id) DO NOTHING
+            RETURNING id
+            """,
+            [self.id, self.company_id.id, str(external_id), str(chat_key or ""), Json(payload), state, error,
+             self.env.uid, self.env.uid],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            _logger.debug("channel %s: update %s already stored", self.id, external_id)
+            return None
+        if state == "pending":
+            self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
+        return row[0]
+
+    # ------------------------------------------------------------------------------------------
+    # Processing one normalised event
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_process_event(self, event):
+        """Apply one normalised event: the sender, their partner, the dialog, the message, then the hooks
+        of the dialog's handler (client flow, operator session) added by other addons."""
+        self.ensure_one()
+        if event.sender is None:
+            return self.env["chatbot.dialog"]
+        sender = self.env["chatbot.sender"]._chatbot_get_or_create(self, event.sender, event.chat_id)
+        if event.kind in ("blocked", "unblocked"):
+            sender.is_blocked = event.kind == "blocked"
+            return self.env["chatbot.dialog"]
+        if sender.is_blocked:
+            # A customer who writes again has unblocked the bot, whatever the messenger told us before.
+            sender.is_blocked = False
+        if event.contact_phone:
+            sender._chatbot_set_phone(event.contact_phone)
+        dialog = self.env["chatbot.dialog"]._chatbot_get_or_open(sender)
+        dialog._chatbot_receive(event)
+        return dialog

@@ -1,0 +1,226 @@
+import base64
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..tools.connector import OutboundMessage
+
+_logger = logging.getLogger(__name__)
+
+OPEN_STATES = ("bot", "waiting", "active")
+
+
+class ChatbotDialog(models.Model):
+    """A conversation between a sender and a bot. A sender has at most one open dialog per bot."""
+
+    _name = "chatbot.dialog"
+    _description = "Dialog"
+    _order = "last_activity_date desc, id desc"
+    _rec_name = "code"
+
+    code = fields.Char(required=True, readonly=True, copy=False, default="/", index=True)
+    bot_id = fields.Many2one("chatbot.bot", "Bot", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
+    sender_id = fields.Many2one("chatbot.sender", "Sender", required=True, ondelete="cascade", index=True)
+    channel_id = fields.Many2one(related="sender_id.channel_id", store=True, string="Chat")
+    provider = fields.Selection(related="sender_id.provider", string="Messenger")
+    partner_id = fields.Many2one("res.partner", "Partner", index="btree_not_null", ondelete="set null")
+    customer_user_id = fields.Many2one(
+        "res.users", "User", compute="_compute_customer_user_id",
+        help="The Odoo user of the customer's contact, when the sender was linked to one.",
+    )
+    state = fields.Selection(
+        [("bot", "With the bot"), ("waiting", "Waiting for an operator"), ("active", "With an operator"),
+         ("closed", "Closed")],
+        default="bot", required=True, index=True,
+    )
+    is_closed = fields.Boolean("Closed", compute="_compute_is_closed", store=True)
+    operator_id = fields.Many2one("chatbot.operator", "Operator", index="btree_not_null", ondelete="set null")
+    operator_user_id = fields.Many2one(related="operator_id.user_id", string="Operator user")
+    first_reply_date = fields.Datetime("First reply", readonly=True, help="The operator's first answer.")
+    last_customer_date = fields.Datetime("Last customer message", readonly=True)
+    last_operator_date = fields.Datetime("Last operator message", readonly=True)
+    last_activity_date = fields.Datetime("Last activity", readonly=True, index=True, default=fields.Datetime.now)
+    close_date = fields.Datetime("Closed on", readonly=True)
+    message_ids = fields.One2many("chatbot.dialog.message", "dialog_id", "Messages")
+    message_count = fields.Integer(compute="_compute_message_stats")
+    failed_message_count = fields.Integer("Undelivered", compute="_compute_message_stats")
+
+    def init(self):
+        # One open dialog per sender and bot, whatever the number of workers opening it.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS chatbot_dialog_open_unique ON chatbot_dialog (sender_id, bot_id) "
+            "WHERE state != 'closed'"
+        )
+
+    @api.depends("state")
+    def _compute_is_closed(self):
+        for dialog in self:
+            dialog.is_closed = dialog.state == "closed"
+
+    @api.depends("partner_id")
+    def _compute_customer_user_id(self):
+        for dialog in self:
+            dialog.customer_user_id = dialog.partner_id.sudo().user_ids[:1]
+
+    def _compute_message_stats(self):
+        Message = self.env["chatbot.dialog.message"]
+        totals = dict(Message._read_group([("dialog_id", "in", self.ids)], ["dialog_id"], ["__count"]))
+        failed = dict(
+            Message._read_group(
+                [("dialog_id", "in", self.ids), ("outbound_id.state", "=", "failed")], ["dialog_id"], ["__count"]
+            )
+        )
+        for dialog in self:
+            dialog.message_count = totals.get(dialog, 0)
+            dialog.failed_message_count = failed.get(dialog, 0)
+
+    @api.depends("code", "sender_id.name")
+    def _compute_display_name(self):
+        for dialog in self:
+            dialog.display_name = f"{dialog.code} {dialog.sender_id.name or ''}".strip()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("code", "/") == "/":
+                # sudo: the sequence is technical; users who may create dialogs may number them
+                vals["code"] = self.env["ir.sequence"].sudo().next_by_code("chatbot.dialog") or "/"
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------------------------------
+    # Inbound
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _chatbot_get_or_open(self, sender):
+        """The open dialog of `sender` with its bot, or a new one. The caller holds the sender's row lock,
+        so two workers cannot both open one."""
+        dialog = self.search([("sender_id", "=", sender.id), ("bot_id", "=", sender.bot_id.id),
+                              ("state", "!=", "closed")], limit=1)
+        if dialog:
+            if dialog.partner_id != sender.partner_id and sender.partner_id:
+                dialog.partner_id = sender.partner_id
+            return dialog
+        return self.create({"bot_id": sender.bot_id.id, "sender_id": sender.id, "partner_id": sender.partner_id.id})
+
+    def _chatbot_receive(self, event):
+        """Store a customer's event in the dialog, then hand it to the dialog's handler."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if event.kind == "edit":
+            message = self.env["chatbot.dialog.message"].search(
+                [("dialog_id.sender_id", "=", self.sender_id.id), ("direction", "=", "in"),
+                 ("external_id", "=", event.message_id)], limit=1, order="id desc",
+            )
+            if message:
+                message.write({"body": event.text, "is_edited": True})
+                self._chatbot_on_customer_edit(message, event)
+                return message
+        message = self.env["chatbot.dialog.message"].create({
+            "dialog_id": self.id,
+            "direction": "in",
+            "author_kind": "customer",
+            "date": now,
+            "body": self._chatbot_event_text(event),
+            "button_data": event.button_data or False,
+            "external_id": event.message_id or False,
+            "attachment_ids": [(6, 0, self._chatbot_store_files(event.files))],
+        })
+        self.write({"last_customer_date": now, "last_activity_date": now})
+        self._chatbot_on_customer_event(message, event)
+        return message
+
+    def _chatbot_event_text(self, event):
+        if event.text:
+            return event.text
+        if event.command:
+            return f"/{event.command} {event.command_args}".strip()
+        if event.contact_phone:
+            return self.env._("Shared phone number: %(phone)s", phone=event.contact_phone)
+        if event.location:
+            return self.env._("Location: %(lat)s, %(lon)s", lat=event.location[0], lon=event.location[1])
+        notes = [f.error for f in event.files if f.error]
+        return "\n".join(notes) or False
+
+    def _chatbot_store_files(self, files):
+        attachments = self.env["ir.attachment"]
+        for file in files:
+            if file.data is None:
+                continue
+            # sudo: the processing user attaches the customer's files to the dialog it handles
+            attachments |= self.env["ir.attachment"].sudo().create({
+                "name": file.name,
+                "datas": base64.b64encode(file.data),
+                "mimetype": file.mimetype,
+                "res_model": self._name,
+                "res_id": self.id,
+            })
+        return attachments.ids
+
+    def _chatbot_on_customer_event(self, message, event):
+        """Hook for the dialog's handler (client flow, operator session): a new customer message or button."""
+
+    def _chatbot_on_customer_edit(self, message, event):
+        """Hook: the customer edited an earlier message."""
+
+    # ------------------------------------------------------------------------------------------
+    # Outbound
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_send(self, text="", author_kind="bot", buttons=None, keyboard=None, attachments=None,
+                      remove_keyboard=False, author_user=None):
+        """Queue a message to the customer; it is sent after this transaction commits."""
+        self.ensure_one()
+        if self.sender_id.is_blocked:
+            raise UserError(
+                self.env._("%(name)s blocked the bot: messages cannot reach them.", name=self.sender_id.name)
+            )
+        attachments = attachments or self.env["ir.attachment"]
+        outbound_message = OutboundMessage(
+            chat_id=self.sender_id.chat_id or self.sender_id.external_id,
+            text=text or "",
+            buttons=buttons or [],
+            keyboard=keyboard or [],
+            remove_keyboard=remove_keyboard,
+            attachment_ids=attachments.ids,
+        )
+        now = fields.Datetime.now()
+        message = self.env["chatbot.dialog.message"].create({
+            "dialog_id": self.id,
+            "direction": "out",
+            "author_kind": author_kind,
+            "author_user_id": author_user.id if author_user else False,
+            "date": now,
+            "body": text,
+            "attachment_ids": [(6, 0, attachments.ids)],
+        })
+        message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
+            self.channel_id, outbound_message, dialog=self, sender=self.sender_id
+        )
+        values = {"last_activity_date": now}
+        if author_kind == "operator":
+            values["last_operator_date"] = now
+            if not self.first_reply_date:
+                values["first_reply_date"] = now
+        self.write(values)
+        return message
+
+    def action_close(self):
+        """Close the dialog."""
+        self.filtered(lambda d: d.state != "closed").write(
+            {"state": "closed", "close_date": fields.Datetime.now()}
+        )
+        return True
+
+    def action_view_messages(self):
+        """The dialog's messages."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.display_name,
+            "res_model": "chatbot.dialog.message",
+            "view_mode": "list,form",
+            "domain": [("dialog_id", "=", self.id)],
+        }

@@ -1,0 +1,163 @@
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..tools.connector import UnsupportedEvent
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BATCH_SIZE = 50
+
+
+def backoff(attempts):
+    """Seconds to wait before attempt number `attempts + 1`: 10 s, 20 s, 40 s ... at most one hour."""
+    return min(10 * 2 ** max(attempts - 1, 0), 3600)
+
+
+def auto_commit():
+    """Queues commit per item in cron workers, never inside tests (the test transaction is rolled back)."""
+    return not getattr(threading.current_thread(), "testing", False)
+
+
+class ChatbotInbound(models.Model):
+    """A raw update received from a messenger, stored once per channel and update id, processed after the
+    storing transaction commits and retried with back-off until it is done."""
+
+    _name = "chatbot.inbound"
+    _description = "Inbound update"
+    _order = "id desc"
+    _rec_name = "external_id"
+
+    channel_id = fields.Many2one("chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    external_id = fields.Char("Update id", required=True, readonly=True)
+    chat_key = fields.Char("Chat", readonly=True, help="Updates of one chat are processed in order.")
+    payload = fields.Json(readonly=True)
+    state = fields.Selection(
+        [("pending", "Pending"), ("done", "Done"), ("ignored", "Ignored"), ("failed", "Failed")],
+        default="pending", required=True, readonly=True, index=True,
+    )
+    attempts = fields.Integer(readonly=True)
+    next_try = fields.Datetime(readonly=True)
+    error = fields.Text(readonly=True)
+    processed_date = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        ("external_id_unique", "UNIQUE(channel_id, external_id)", "An update is stored once per channel."),
+    ]
+
+    def init(self):
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS chatbot_inbound_pending_idx ON chatbot_inbound (channel_id, chat_key, id) "
+            "WHERE state = 'pending'"
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------------------------------
+
+    def _claim(self, limit, ids=None):
+        """Lock up to `limit` due rows, at most the oldest pending one of each chat, skipping rows another
+        worker holds: several workers and servers can run the queue at once, and one chat stays in order."""
+        self.env.cr.execute(
+            f"""
+            SELECT i.id FROM chatbot_inbound i
+             WHERE i.state = 'pending' AND i.next_try <= now() at time zone 'UTC'
+               {'AND i.id = ANY(%(ids)s)' if ids is not None else ''}
+               AND NOT EXISTS (SELECT 1 FROM chatbot_inbound p
+                                WHERE p.channel_id = i.channel_id AND p.chat_key = i.chat_key
+                                  AND p.state = 'pending' AND p.id < i.id)
+             ORDER BY i.id
+             LIMIT %(limit)s
+             FOR UPDATE SKIP LOCKED
+            """,  # noqa: S608 - the only interpolation is a constant fragment
+            {"limit": limit, "ids": ids},
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _cron_process(self, time_budget=50):
+        """Process due updates in batches until none is left or the time budget is spent."""
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < time_budget:
+            batch = self._claim(BATCH_SIZE)
+            if not batch:
+                break
+            for row in batch:
+                row._process_one()
+                done += 1
+                if auto_commit():
+                    self.env.cr.commit()
+        remaining = self.search_count([("state", "=", "pending"), ("next_try", "<=", fields.Datetime.now())])
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if remaining:
+            self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
+        else:
+            self._schedule_next_retry()
+        return done
+
+    def _schedule_next_retry(self):
+        later = self.search([("state", "=", "pending")], order="next_try", limit=1)
+        if later:
+            self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger(later.next_try)
+
+    def _process_one(self):
+        """Turn one raw update into events and apply them; a failure is kept and retried with back-off."""
+        self.ensure_one()
+        channel = self.channel_id
+        processor = channel.bot_id._chatbot_processor()
+        try:
+            with self.env.cr.savepoint():
+                connector = channel.with_user(processor).with_company(channel.company_id)._chatbot_connector()
+                events = connector.parse(self.payload)
+                for event in events:
+                    connector.channel._chatbot_process_event(event)
+                    connector.acknowledge(event)
+                self.env.flush_all()
+        except UnsupportedEvent as error:
+            self.write({"state": "ignored", "error": str(error) or False, "processed_date": fields.Datetime.now()})
+            return
+        except Exception as error:  # noqa: BLE001 - any failure of one update must not stop the queue
+            self.env.invalidate_all()
+            attempts = self.attempts + 1
+            _logger.warning("chatbot.inbound %s: attempt %s failed: %s", self.id, attempts, error,
+                            exc_info=_logger.isEnabledFor(logging.DEBUG))
+            values = {"attempts": attempts, "error": f"{type(error).__name__}: {error}"}
+            if attempts >= MAX_ATTEMPTS:
+                values["state"] = "failed"
+            else:
+                values["next_try"] = fields.Datetime.now() + timedelta(seconds=backoff(attempts))
+            self.write(values)
+            return
+        self.write({"state": "done" if events else "ignored", "error": False,
+                    "processed_date": fields.Datetime.now(), "attempts": self.attempts + 1})
+
+    def action_retry(self):
+        """Process these updates again, now."""
+        self.filtered(lambda r: r.state in ("failed", "pending")).write(
+            {"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0}
+        )
+        self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
+        return True
+
+    @api.model
+    def _cron_purge(self):
+        """Delete processed updates older than `chatbot_base.inbound_retention_days` (default 7) and failed
+        ones older than 30 days, in bounded batches."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param("chatbot_base.inbound_retention_days", 7))
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            """
+            DELETE FROM chatbot_inbound WHERE id IN (
+                SELECT id FROM chatbot_inbound
+                 WHERE (state IN ('done', 'ignored') AND create_date < %s) OR (state = 'failed' AND create_date < %s)
+                 LIMIT 10000)
+            """,
+            [now - timedelta(days=days), now - timedelta(days=max(days, 30))],
+        )
+        return self.env.cr.rowcount

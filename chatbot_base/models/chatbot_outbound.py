@@ -1,0 +1,261 @@
+import collections
+import logging
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..tools.connector import ChatMigrated, ConnectorError, OutboundMessage, RecipientBlocked, RetryLater, TransientError
+from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
+
+_logger = logging.getLogger(__name__)
+
+# Key space of the session advisory locks that make one worker at a time send for a channel.
+ADVISORY_LOCK_SPACE = 720_519
+HEADS_PER_ROUND = 200
+STALE_SENDING = timedelta(minutes=10)
+
+
+class ChatbotOutbound(models.Model):
+    """One message to send, sent after the transaction that queued it commits, in order per chat, at the
+    channel's rate, retried until sent or failed for a stated reason."""
+
+    _name = "chatbot.outbound"
+    _description = "Outbound message"
+    _order = "id desc"
+
+    channel_id = fields.Many2one("chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    dialog_id = fields.Many2one("chatbot.dialog", ondelete="set null", index="btree_not_null", readonly=True)
+    sender_id = fields.Many2one("chatbot.sender", "Recipient", ondelete="set null", index="btree_not_null",
+                                readonly=True)
+    chat_id = fields.Char(required=True, readonly=True)
+    payload = fields.Json(readonly=True)
+    state = fields.Selection(
+        [("queued", "Queued"), ("sending", "Sending"), ("sent", "Sent"), ("failed", "Failed"),
+         ("cancelled", "Cancelled")],
+        default="queued", required=True, readonly=True, index=True,
+    )
+    attempts = fields.Integer(readonly=True)
+    next_try = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    provider_message_id = fields.Char("Messenger message id", readonly=True)
+    error = fields.Text(readonly=True)
+    sent_date = fields.Datetime(readonly=True)
+
+    def init(self):
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS chatbot_outbound_queued_idx ON chatbot_outbound (channel_id, chat_id, id) "
+            "WHERE state = 'queued'"
+        )
+
+    @api.model
+    def _chatbot_enqueue(self, channel, message, dialog=None, sender=None):
+        """Queue `message` (an OutboundMessage) on `channel` and wake the sender cron after commit."""
+        # sudo: the queue is technical; whoever may write to a customer may queue the message
+        row = self.sudo().create({
+            "channel_id": channel.id,
+            "dialog_id": dialog.id if dialog else False,
+            "sender_id": sender.id if sender else False,
+            "chat_id": message.chat_id,
+            "payload": message.to_dict(),
+        })
+        self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
+        return row
+
+    # ------------------------------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_send(self, time_budget=50):
+        """Send due messages of every channel, one worker per channel at a time."""
+        started = time.monotonic()
+        self._fail_stale_sending()
+        self.env.cr.execute(
+            "SELECT DISTINCT channel_id FROM chatbot_outbound WHERE state = 'queued' AND next_try <= now() at time zone 'UTC'"
+        )
+        sent = 0
+        for (channel_id,) in self.env.cr.fetchall():
+            left = time_budget - (time.monotonic() - started)
+            if left <= 0:
+                break
+            sent += self._send_channel(self.env["chatbot.channel"].browse(channel_id), left)
+        self._schedule_next()
+        return sent
+
+    def _schedule_next(self):
+        cron = self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")
+        self.env.cr.execute(
+            """SELECT min(greatest(o.next_try, coalesce(c.hold_until, o.next_try)))
+                 FROM chatbot_outbound o JOIN chatbot_channel c ON c.id = o.channel_id WHERE o.state = 'queued'"""
+        )
+        (when,) = self.env.cr.fetchone()
+        if when:
+            cron._trigger(max(when, fields.Datetime.now()))
+
+    def _fail_stale_sending(self):
+        """A worker killed during an API call leaves its row 'sending'. Whether the messenger got it is
+        unknown: sending it again could deliver it twice, so it is marked failed with that reason."""
+        stale = self.search([("state", "=", "sending"), ("write_date", "<", fields.Datetime.now() - STALE_SENDING)])
+        stale.write({
+            "state": "failed",
+            "error": self.env._("The worker stopped while sending: delivery unknown, not sent again "
+                                "to avoid a duplicate."),
+        })
+
+    def _send_channel(self, channel, time_budget):
+        """Send the channel's due messages at its rate limits for at most `time_budget` seconds."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_SPACE, channel.id])
+        if not cr.fetchone()[0]:
+            return 0  # another worker is sending for this channel
+        try:
+            return self._send_channel_locked(channel, time_budget)
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_SPACE, channel.id])
+
+    def _send_channel_locked(self, channel, time_budget):
+        connector = channel._chatbot_connector()
+        limits = connector.rate_limits()
+        pacer = _Pacer(limits, connector.is_group_chat)
+        started = time.monotonic()
+        sent = 0
+        while time.monotonic() - started < time_budget:
+            channel.invalidate_recordset(["hold_until"])
+            if channel.hold_until and channel.hold_until > fields.Datetime.now():
+                wait = (channel.hold_until - fields.Datetime.now()).total_seconds()
+                if wait > time_budget - (time.monotonic() - started):
+                    break
+                time.sleep(wait)
+            heads = self._due_heads(channel)
+            if not heads:
+                break
+            for row in heads:
+                if time.monotonic() - started >= time_budget:
+                    break
+                pacer.wait(row.chat_id)
+                outcome = row._send_one(connector)
+                if outcome == "sent":
+                    sent += 1
+                if auto_commit():
+                    self.env.cr.commit()
+                if outcome == "hold":
+                    break
+        return sent
+
+    def _due_heads(self, channel):
+        """The oldest queued message of each chat of `channel`, when it is due (order is kept per chat)."""
+        self.env.cr.execute(
+            """
+            SELECT id FROM (
+                SELECT DISTINCT ON (chat_id) id, next_try FROM chatbot_outbound
+                 WHERE channel_id = %s AND state = 'queued' ORDER BY chat_id, id
+            ) heads WHERE next_try <= now() at time zone 'UTC' ORDER BY id LIMIT %s
+            """,
+            [channel.id, HEADS_PER_ROUND],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _send_one(self, connector):
+        """Send one message; returns 'sent', 'retry', 'failed' or 'hold' (stop the channel for now)."""
+        self.ensure_one()
+        self.write({"state": "sending", "attempts": self.attempts + 1})
+        if auto_commit():
+            self.env.cr.commit()  # a worker killed during the call leaves 'sending': never sent twice
+        message = OutboundMessage.from_dict(self.payload)
+        try:
+            provider_message_id = connector.send(message)
+        except RetryLater as error:
+            hold = fields.Datetime.now() + timedelta(seconds=max(error.retry_after, 1))
+            self.write({"state": "queued", "attempts": self.attempts - 1, "error": str(error)})
+            if error.scope == "chat":
+                self._queued_of_chat().write({"next_try": hold})
+                return "retry"
+            self.channel_id.hold_until = hold
+            return "hold"
+        except RecipientBlocked as error:
+            reason = str(error) or self.env._("The recipient blocked the bot.")
+            (self | self._queued_of_chat()).write({"state": "failed", "error": reason})
+            if self.sender_id:
+                self.sender_id.is_blocked = True
+            return "failed"
+        except ChatMigrated as error:
+            self._queued_of_chat().write({"chat_id": error.new_chat_id})
+            payload = dict(self.payload, chat_id=error.new_chat_id)
+            self.write({"state": "queued", "chat_id": error.new_chat_id, "payload": payload, "error": str(error)})
+            if self.sender_id and self.sender_id.chat_id != error.new_chat_id:
+                self.sender_id.chat_id = error.new_chat_id
+            return "retry"
+        except TransientError as error:
+            return self._retry_or_fail(str(error))
+        except ConnectorError as error:
+            self.write({"state": "failed", "error": str(error)})
+            return "failed"
+        except Exception as error:  # noqa: BLE001 - a bug in a connector must not block the queue forever
+            _logger.exception("chatbot.outbound %s: unexpected error", self.id)
+            return self._retry_or_fail(f"{type(error).__name__}: {error}")
+        self.write({"state": "sent", "provider_message_id": str(provider_message_id or ""), "error": False,
+                    "sent_date": fields.Datetime.now()})
+        message_record = self.env["chatbot.dialog.message"].search([("outbound_id", "=", self.id)], limit=1)
+        if message_record and provider_message_id:
+            message_record.external_id = str(provider_message_id)
+        return "sent"
+
+    def _retry_or_fail(self, reason):
+        if self.attempts >= MAX_ATTEMPTS:
+            self.write({"state": "failed", "error": reason})
+            return "failed"
+        self.write({"state": "queued", "error": reason,
+                    "next_try": fields.Datetime.now() + timedelta(seconds=backoff(self.attempts))})
+        return "retry"
+
+    def _queued_of_chat(self):
+        return self.search([("channel_id", "=", self.channel_id.id), ("chat_id", "=", self.chat_id),
+                            ("state", "=", "queued"), ("id", "!=", self.id)])
+
+    def action_retry(self):
+        """Send these messages again."""
+        self.filtered(lambda r: r.state in ("failed", "cancelled")).write(
+            {"state": "queued", "next_try": fields.Datetime.now(), "attempts": 0, "error": False}
+        )
+        self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
+        return True
+
+    def action_cancel(self):
+        """Do not send these messages."""
+        self.filtered(lambda r: r.state == "queued").write({"state": "cancelled"})
+        return True
+
+
+class _Pacer:
+    """Spaces the sends of one worker so that a channel never exceeds its limits: overall per second,
+    per chat per second, per group per minute. One worker sends for a channel at a time (advisory lock),
+    so pacing in memory holds the limit across workers."""
+
+    def __init__(self, limits, is_group, clock=time.monotonic, sleep=time.sleep):
+        self.limits = limits
+        self.is_group = is_group
+        self.clock = clock
+        self.sleep = sleep
+        self.next_global = 0.0
+        self.next_chat = {}
+        self.group_sends = collections.defaultdict(collections.deque)
+
+    def wait(self, chat_id):
+        now = self.clock()
+        moments = [self.next_global, self.next_chat.get(chat_id, 0.0)]
+        group = self.is_group(chat_id)
+        if group:
+            window = self.group_sends[chat_id]
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= self.limits.per_group_per_minute:
+                moments.append(window[0] + 60)
+        start = max([now, *moments])
+        if start > now:
+            self.sleep(start - now)
+        self.next_global = start + 1.0 / self.limits.per_second
+        self.next_chat[chat_id] = start + 1.0 / self.limits.per_chat_per_second
+        if group:
+            self.group_sends[chat_id].append(start)
+        return start

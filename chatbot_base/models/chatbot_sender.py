@@ -1,0 +1,221 @@
+import logging
+import re
+
+import phonenumbers
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+
+class ChatbotSender(models.Model):
+    """A person on one channel: who writes to the bot through one messenger account."""
+
+    _name = "chatbot.sender"
+    _description = "Sender"
+    _order = "last_message_date desc nulls last, id desc"
+
+    name = fields.Char(required=True)
+    channel_id = fields.Many2one("chatbot.channel", "Channel", required=True, ondelete="restrict", index=True)
+    bot_id = fields.Many2one(related="channel_id.bot_id", store=True, index=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    provider = fields.Selection(related="channel_id.provider", string="Messenger")
+    external_id = fields.Char(
+        "Messenger id", required=True, readonly=True, help="The person's id in the messenger, as text."
+    )
+    chat_id = fields.Char("Chat id", readonly=True, help="The private chat with the bot, as the messenger names it.")
+    username = fields.Char()
+    lang = fields.Char("Language", help="The language of the person's messenger, e.g. 'uk' or 'en'.")
+    phone = fields.Char()
+    email = fields.Char()
+    partner_id = fields.Many2one("res.partner", "Partner", index="btree_not_null", ondelete="set null")
+    is_blocked = fields.Boolean("Blocked", help="The person blocked the bot: nothing can be sent to them.")
+    last_message_date = fields.Datetime(readonly=True)
+    dialog_ids = fields.One2many("chatbot.dialog", "sender_id", "Dialogs")
+    dialog_count = fields.Integer(compute="_compute_dialog_count")
+
+    _sql_constraints = [
+        ("external_id_unique", "UNIQUE(channel_id, external_id)", "A person appears once per channel."),
+    ]
+
+    def _compute_dialog_count(self):
+        groups = self.env["chatbot.dialog"]._read_group([("sender_id", "in", self.ids)], ["sender_id"], ["__count"])
+        by_sender = {sender.id: count for sender, count in groups}
+        for sender in self:
+            sender.dialog_count = by_sender.get(sender.id, 0)
+
+    @api.depends("name", "username")
+    def _compute_display_name(self):
+        for sender in self:
+            sender.display_name = f"{sender.name} (@{sender.username})" if sender.username else sender.name
+
+    def action_view_dialogs(self):
+        """The sender's dialogs."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("chatbot_base.chatbot_dialog_action")
+        action.update(domain=[("sender_id", "=", self.id)], context={"default_sender_id": self.id})
+        return action
+
+    # ------------------------------------------------------------------------------------------
+    # From a messenger profile
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _chatbot_get_or_create(self, channel, profile, chat_id=None):
+        """The sender of `profile` on `channel`, created on first contact, and locked for this transaction.
+
+        The row lock serialises the events of one person across workers: two first messages arriving at
+        once make one sender, one partner and one dialog.
+        """
+        name = (profile.name or profile.username or profile.external_id)[:256]
+        uid = self.env.uid
+        self.env.cr.execute(
+            """
+            INSERT INTO chatbot_sender (channel_id, bot_id, company_id, external_id, chat_id, name, username, lang,
+                                        is_blocked, create_uid, write_uid, create_date, write_date)
+            SELECT c.id, c.bot_id, b.company_id, %s, %s, %s, %s, %s, false, %s, %s,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM chatbot_channel c JOIN chatbot_bot b ON b.id = c.bot_id
+             WHERE c.id = %s
+            ON CONFLICT (channel_id, external_id) DO NOTHING
+            RETURNING id
+            """,
+            [profile.external_id, chat_id or profile.external_id, name, profile.username or None,
+             profile.lang or None, uid, uid, channel.id],
+        )
+        row = self.env.cr.fetchone()
+        created = bool(row)
+        if not created:
+            self.env.cr.execute(
+                "SELECT id FROM chatbot_sender WHERE channel_id = %s AND external_id = %s FOR UPDATE",
+                [channel.id, profile.external_id],
+            )
+            row = self.env.cr.fetchone()
+        else:
+            self.env.cr.execute("SELECT id FROM chatbot_sender WHERE id = %s FOR UPDATE", row)
+        sender = self.browse(row[0])
+        if created:
+            self.env.invalidate_all()
+            _logger.debug("channel %s: new sender %s", channel.id, sender.id)
+        else:
+            sender._chatbot_update_profile(profile, chat_id)
+        if profile.phone:
+            sender._chatbot_set_phone(profile.phone)
+        if profile.email and not sender.email:
+            sender.email = profile.email
+        sender.last_message_date = fields.Datetime.now()
+        if created or not sender.partner_id:
+            sender._chatbot_ensure_partner()
+        return sender
+
+    def _chatbot_update_profile(self, profile, chat_id=None):
+        values = {}
+        name = (profile.name or profile.username or "").strip()
+        if name and name != self.name:
+            values["name"] = name
+        for key in ("username", "lang"):
+            if getattr(profile, key) and getattr(profile, key) != self[key]:
+                values[key] = getattr(profile, key)
+        if chat_id and chat_id != self.chat_id:
+            values["chat_id"] = chat_id
+        if values:
+            self.write(values)
+
+    def _chatbot_normalize_phone(self, number):
+        """`number` in E.164 (+380...), or None when it is not a valid phone number.
+
+        Messengers send numbers with or without "+"; a number without a country code is read as one of
+        the bot's country.
+        """
+        self.ensure_one()
+        raw = (number or "").strip()
+        if not raw:
+            return None
+        digits = re.sub(r"\D", "", raw)
+        candidates = [raw]
+        if not raw.startswith("+") and len(digits) >= 10:
+            candidates.insert(0, "+" + digits)
+        region = self.bot_id._chatbot_phone_region()
+        for candidate in candidates:
+            try:
+                parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(parsed):
+                return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return None
+
+    def _chatbot_set_phone(self, number):
+        """Keep the number (normalised when valid) and put it on the partner that has none."""
+        self.ensure_one()
+        phone = self._chatbot_normalize_phone(number) or number.strip()
+        if phone != self.phone:
+            self.phone = phone
+        if self.partner_id:
+            # sudo: the processing user may not edit every contact; only an empty phone is filled
+            partner_sudo = self.partner_id.sudo()
+            if not partner_sudo.phone and not partner_sudo.mobile:
+                partner_sudo.phone = phone
+        elif self.bot_id.create_partner:
+            self._chatbot_ensure_partner()
+
+    def _chatbot_find_partner(self):
+        """An existing contact with the sender's phone number or e-mail, or an empty recordset."""
+        self.ensure_one()
+        Partner = self.env["res.partner"].sudo()  # sudo: matching must see every contact of the company
+        company_domain = [("company_id", "in", [False, self.company_id.id])]
+        if self.phone and self.phone.startswith("+"):
+            national = re.sub(r"\D", "", self.phone)[-9:]
+            self.env.cr.execute(
+                """
+                SELECT id FROM res_partner
+                 WHERE active AND (regexp_replace(coalesce(phone, ''), '\\D', '', 'g') LIKE %s
+                               OR regexp_replace(coalesce(mobile, ''), '\\D', '', 'g') LIKE %s)
+                 ORDER BY id LIMIT 20
+                """,
+                [f"%{national}", f"%{national}"],
+            )
+            candidates = Partner.browse([r[0] for r in self.env.cr.fetchall()]).filtered_domain(company_domain)
+            for partner in candidates:
+                if any(self._chatbot_normalize_phone(n) == self.phone for n in (partner.phone, partner.mobile) if n):
+                    return partner
+        if self.email:
+            partner = Partner.search([("email", "=ilike", self.email.strip()), *company_domain], limit=1)
+            if partner:
+                return partner
+        return Partner.browse()
+
+    def _chatbot_ensure_partner(self):
+        """Link the sender to a contact: an existing one with the same phone or e-mail, else a new one
+        from the messenger profile when the bot creates partners."""
+        self.ensure_one()
+        if self.partner_id or not self.bot_id.create_partner:
+            return self.partner_id
+        partner = self._chatbot_find_partner()
+        if not partner:
+            values = {
+                "name": self.name,
+                "phone": self.phone or False,
+                "email": self.email or False,
+                "company_id": self.company_id.id,
+                "comment": self.env._("Created from %(messenger)s.", messenger=self.channel_id.display_name),
+            }
+            lang = self._chatbot_odoo_lang()
+            if lang:
+                values["lang"] = lang
+            # sudo: the processing user creates contacts only here, for a new customer
+            partner = self.env["res.partner"].sudo().create(values)
+        self.partner_id = partner
+        return partner
+
+    def _chatbot_odoo_lang(self):
+        """The active Odoo language matching the messenger's language code ('uk' → 'uk_UA'), if any."""
+        code = (self.lang or "").replace("-", "_")
+        if not code:
+            return False
+        langs = self.env["res.lang"].get_installed()
+        codes = [lang for lang, _name in langs]
+        if code in codes:
+            return code
+        prefix = code.split("_")[0].lower()
+        return next((lang for lang in codes if lang.split("_")[0].lower() == prefix), False)

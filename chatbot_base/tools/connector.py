@@ -1,0 +1,204 @@
+"""The connector interface: the seam between the Bots core and a messenger.
+
+A connector addon (chatbot_telegram, ...) subclasses :class:`Connector`, registers it by overriding
+``chatbot.channel._chatbot_connector_classes()``, and turns the messenger's raw updates into
+:class:`InboundEvent` objects and :class:`OutboundMessage` objects into API calls. The core never
+speaks a messenger's protocol; errors of the messenger's API are mapped to the exceptions below, and
+the outbound queue reacts to each kind the same way whatever the messenger.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+# ---------------------------------------------------------------------------------------------
+# Inbound
+# ---------------------------------------------------------------------------------------------
+
+EVENT_KINDS = (
+    "message",  # a customer's message: text, files, contact, location, command
+    "edit",  # an edit of a message already received (message_id names it)
+    "button",  # a pressed button (button_data)
+    "blocked",  # the customer blocked the bot
+    "unblocked",  # the customer unblocked it
+)
+
+
+@dataclass
+class SenderProfile:
+    """Who wrote, as the messenger describes them."""
+
+    external_id: str
+    name: str = ""
+    username: str = ""
+    lang: str = ""
+    phone: str = ""
+    email: str = ""
+    is_bot: bool = False
+
+
+@dataclass
+class InboundFile:
+    """A file attached to an inbound message; `data` is filled when the connector downloaded it."""
+
+    name: str
+    mimetype: str = "application/octet-stream"
+    file_ref: str = ""
+    size: int = 0
+    data: bytes | None = None
+    error: str = ""
+
+
+@dataclass
+class Thread:
+    """Where a message lives in an operators' group: the group's chat and, in a forum, its topic."""
+
+    chat_id: str
+    thread_id: str = ""
+    reply_to_message_id: str = ""
+
+
+@dataclass
+class InboundEvent:
+    """One normalised event of one chat."""
+
+    kind: str
+    chat_id: str
+    sender: SenderProfile | None = None
+    message_id: str = ""
+    text: str = ""
+    command: str = ""
+    command_args: str = ""
+    button_data: str = ""
+    callback_id: str = ""
+    files: list[InboundFile] = field(default_factory=list)
+    contact_phone: str = ""
+    location: tuple[float, float] | None = None
+    thread: Thread | None = None
+    is_group: bool = False
+
+    def __post_init__(self):
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbound
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Button:
+    """A button: `data` comes back as an InboundEvent's button_data; `url` opens a link;
+    `request_phone` (reply keyboards only) asks the messenger to share the customer's phone number."""
+
+    label: str
+    data: str = ""
+    url: str = ""
+    request_phone: bool = False
+
+
+@dataclass
+class OutboundMessage:
+    """One message to send to one chat. Serialised as JSON in the outbound queue."""
+
+    chat_id: str
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    keyboard: list[list[Button]] = field(default_factory=list)
+    remove_keyboard: bool = False
+    attachment_ids: list[int] = field(default_factory=list)
+    thread_id: str = ""
+    edit_message_id: str = ""
+    reply_to_message_id: str = ""
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        values = dict(values)
+        for key in ("buttons", "keyboard"):
+            values[key] = [[Button(**button) for button in row] for row in values.get(key) or []]
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+@dataclass
+class RateLimits:
+    """How fast a channel may send: messages per second overall and per chat, per minute per group."""
+
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors a connector raises; the queues react to each kind
+# ---------------------------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """A permanent failure: the message is marked failed with this reason, never retried."""
+
+
+class UnsupportedEvent(ConnectorError):
+    """An update the suite does not handle: stored as ignored."""
+
+
+class TransientError(ConnectorError):
+    """A network error, a timeout or a 5xx: retried with back-off."""
+
+
+class RetryLater(ConnectorError):
+    """The messenger asks to wait `retry_after` seconds, for one chat or for the whole channel."""
+
+    def __init__(self, message, retry_after, scope="channel"):
+        super().__init__(message)
+        self.retry_after = max(float(retry_after), 0.0)
+        self.scope = scope
+
+
+class RecipientBlocked(ConnectorError):
+    """The recipient blocked the bot or cannot be reached: stop sending to them."""
+
+
+class ChatMigrated(ConnectorError):
+    """The chat moved to a new id (a group upgraded to a supergroup): store it and send again."""
+
+    def __init__(self, message, new_chat_id):
+        super().__init__(message)
+        self.new_chat_id = str(new_chat_id)
+
+
+class Connector:
+    """Base class of a messenger connector, bound to one `chatbot.channel` record."""
+
+    provider = None
+    label = None
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.env = channel.env
+
+    def event_key(self, payload):
+        """(external_id, chat_key) of a raw update: the id that makes storing it idempotent and the
+        chat whose updates must be processed in order."""
+        raise NotImplementedError
+
+    def parse(self, payload):
+        """The normalised events of a raw update (a list, maybe empty), or UnsupportedEvent."""
+        raise NotImplementedError
+
+    def send(self, message):
+        """Send an OutboundMessage; return the messenger's message id (str) or raise a ConnectorError."""
+        raise NotImplementedError
+
+    def rate_limits(self):
+        return RateLimits()
+
+    def is_group_chat(self, chat_id):
+        """Whether the chat is a group (slower limits apply)."""
+        return False
+
+    def acknowledge(self, event):
+        """Called once an event was processed, e.g. to answer a pressed button."""

@@ -1,0 +1,15 @@
+{
+    "name": "Bots: Telegram",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/Bots",
+    "summary": "Telegram connector for the Bots suite",
+    "author": "Bots suite",
+    "website": "https://github.com/bots-suite/odoo-bots",
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["chatbot_base"],
+    "external_dependencies": {"python": ["python-telegram-bot", "requests"]},
+    "data": [],
+    "demo": ["demo/chatbot_telegram_demo.xml"],
+    "installable": True,
+}
