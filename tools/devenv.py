@@ -37,8 +37,11 @@ ADDONS = ["chatbot_base", "chatbot_telegram", "chatbot_operator", "chatbot_clien
 NIGHTLY_URL = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
 PG_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGSERVICE")
 PG_MIN_VERSION = 15
-DEMO_LOGINS = [("admin", "admin", "Administrator"), ("manager", "manager", "Bots manager"),
-               ("operator", "operator", "Bots user (operator)")]
+DEMO_LOGINS = [
+    ("admin", "admin", "Administrator"),
+    ("manager", "manager", "Bots manager"),
+    ("operator", "operator", "Bots user (operator)"),
+]
 
 
 class SetupError(Exception):
@@ -191,9 +194,11 @@ def ensure_venv(src):
     with open(requirement_files[0], encoding="utf-8") as handle, open(odoo_requirements, "w") as out:
         # python-ldap needs system headers and only serves auth_ldap, which the suite does not use.
         out.writelines(line for line in handle if not line.lower().startswith("python-ldap"))
-    run(pip + ["--no-build-isolation", "-r", odoo_requirements] + [
-        arg for path in requirement_files[1:] for arg in ("-r", path)
-    ])
+    run(
+        pip
+        + ["--no-build-isolation", "-r", odoo_requirements]
+        + [arg for path in requirement_files[1:] for arg in ("-r", path)]
+    )
     site = subprocess.check_output(
         [venv_python(), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
     ).strip()
@@ -233,7 +238,10 @@ def pg_bindir():
         if attempt == 0 and os.geteuid() == 0 and shutil.which("apt-get"):
             say("installing Debian's postgresql server ...")
             run(["apt-get", "update", "-qq"])
-            run(["apt-get", "install", "-y", "-qq", "postgresql"], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+            run(
+                ["apt-get", "install", "-y", "-qq", "postgresql"],
+                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+            )
             continue
         break
     raise SetupError(
@@ -254,7 +262,9 @@ class Cluster:
             try:
                 self.user = pwd.getpwnam("postgres")
             except KeyError as error:
-                raise SetupError("PostgreSQL refuses to run as root and there is no `postgres` user") from error
+                raise SetupError(
+                    "PostgreSQL refuses to run as root and there is no `postgres` user"
+                ) from error
         self.port = None
         self.started_here = False
 
@@ -284,8 +294,17 @@ class Cluster:
                 os.chown(self.path, self.user.pw_uid, self.user.pw_gid)
             os.chmod(self.path, 0o700)
             self._as_owner(
-                [os.path.join(self.bindir, "initdb"), "-D", self.path, "-U", "odoo", "--auth=trust",
-                 "-E", "UTF8", "--no-locale"],
+                [
+                    os.path.join(self.bindir, "initdb"),
+                    "-D",
+                    self.path,
+                    "-U",
+                    "odoo",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ],
                 stdout=subprocess.DEVNULL,
             )
         self.port = self._status_port()
@@ -296,8 +315,19 @@ class Cluster:
         if self.throwaway:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._as_owner(
-            [os.path.join(self.bindir, "pg_ctl"), "-D", self.path, "-o", options,
-             "-l", os.path.join(self.path, "server.log"), "-w", "-t", "60", "start"],
+            [
+                os.path.join(self.bindir, "pg_ctl"),
+                "-D",
+                self.path,
+                "-o",
+                options,
+                "-l",
+                os.path.join(self.path, "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             stdout=subprocess.DEVNULL,
         )
         self.started_here = True
@@ -307,7 +337,9 @@ class Cluster:
         if self.started_here:
             self._as_owner(
                 [os.path.join(self.bindir, "pg_ctl"), "-D", self.path, "-m", "fast", "-w", "stop"],
-                check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             self.started_here = False
         if self.throwaway:
@@ -374,7 +406,8 @@ def sql(server, dbname, query, params=()):
     )
     out = subprocess.check_output(
         [venv_python(), "-c", code, dbname, query, json.dumps(list(params))],
-        env=dict(os.environ, **server.env()), text=True,
+        env=dict(os.environ, **server.env()),
+        text=True,
     )
     return json.loads(out)
 
@@ -389,8 +422,13 @@ def addons_path(src):
 
 
 def odoo_cmd(src, server, *args):
-    return [venv_python(), os.path.join(src, "odoo-bin"), f"--addons-path={addons_path(src)}",
-            *server.odoo_args(), *args]
+    return [
+        venv_python(),
+        os.path.join(src, "odoo-bin"),
+        f"--addons-path={addons_path(src)}",
+        *server.odoo_args(),
+        *args,
+    ]
 
 
 def addons_digest():
@@ -414,8 +452,10 @@ def installed_addons(server, dbname):
     if not rows:
         return None
     rows = sql(
-        server, dbname,
-        "SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)", [ADDONS],
+        server,
+        dbname,
+        "SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)",
+        [ADDONS],
     )
     return {row[0] for row in rows or []}
 
@@ -461,22 +501,34 @@ def cmd_up(options):
         digest = addons_digest()
         if installed is None or set(ADDONS) - installed:
             say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
-            run(odoo_cmd(src, server, "-d", dbname, "-i", ",".join(ADDONS), "--stop-after-init",
-                         "--log-level=warn"))
+            run(
+                odoo_cmd(
+                    src, server, "-d", dbname, "-i", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"
+                )
+            )
         else:
             with contextlib.suppress(FileNotFoundError), open(stamp, encoding="utf-8") as handle:
                 if handle.read() == digest:
                     digest = None
             if digest:
                 say("the addons changed since the last run: updating them ...")
-                run(odoo_cmd(src, server, "-d", dbname, "-u", ",".join(ADDONS), "--stop-after-init",
-                             "--log-level=warn"))
+                run(
+                    odoo_cmd(
+                        src,
+                        server,
+                        "-d",
+                        dbname,
+                        "-u",
+                        ",".join(ADDONS),
+                        "--stop-after-init",
+                        "--log-level=warn",
+                    )
+                )
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write(addons_digest())
         port = options.port or free_port(8069)
         config = write_config(src, server, dbname, port)
         odoo = subprocess.Popen(odoo_cmd(src, server, "-c", config), start_new_session=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         url = f"http://127.0.0.1:{port}"
         if not wait_http(f"{url}/web/health", odoo):
             raise SetupError("Odoo did not start; its log is above")
@@ -498,9 +550,18 @@ def cmd_up(options):
 
 def write_config(src, server, dbname, port):
     """An odoo.conf in .state/ so that Odoo can also be started by hand with `-c`."""
-    lines = ["[options]", f"addons_path = {addons_path(src)}", f"db_name = {dbname}",
-             f"dbfilter = ^{dbname}$", f"http_port = {port}", "http_interface = 0.0.0.0",
-             "list_db = False", "workers = 0", "max_cron_threads = 1", "proxy_mode = True"]
+    lines = [
+        "[options]",
+        f"addons_path = {addons_path(src)}",
+        f"db_name = {dbname}",
+        f"dbfilter = ^{dbname}$",
+        f"http_port = {port}",
+        "http_interface = 0.0.0.0",
+        "list_db = False",
+        "workers = 0",
+        "max_cron_threads = 1",
+        "proxy_mode = True",
+    ]
     for arg in server.odoo_args():
         key, value = arg[2:].split("=", 1)
         lines.append(f"{key} = {value}")
@@ -561,18 +622,29 @@ def cmd_test(options):
     os.chmod(work, 0o755)
     server = database_server(os.path.join(work, "pgdata"), throwaway=True)
     results = {}
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.start()
         dbname = f"bots_test_{os.getpid()}"
         if not options.no_odoo:
             report = os.path.join(work, "odoo-report.json")
             tags = options.tags or ",".join(f"/{addon}" for addon in addons)
-            cmd = [venv_python(), os.path.join(ROOT, "tools", "odoo_test_runner.py"), report,
-                   *odoo_cmd(src, server)[2:],
-                   "-d", dbname, "-i", ",".join(ADDONS), "--test-enable", f"--test-tags={tags}",
-                   "--stop-after-init", f"--http-port={free_port()}", "--workers=0", "--max-cron-threads=0",
-                   "--log-level=test"]
+            cmd = [
+                venv_python(),
+                os.path.join(ROOT, "tools", "odoo_test_runner.py"),
+                report,
+                *odoo_cmd(src, server)[2:],
+                "-d",
+                dbname,
+                "-i",
+                ",".join(ADDONS),
+                "--test-enable",
+                f"--test-tags={tags}",
+                "--stop-after-init",
+                f"--http-port={free_port()}",
+                "--workers=0",
+                "--max-cron-threads=0",
+                "--log-level=test",
+            ]
             say(f"Odoo tests: installing {', '.join(ADDONS)} into {dbname} and running {tags} ...")
             process = run(cmd, check=False)
             counts = None
@@ -588,10 +660,25 @@ def cmd_test(options):
             results["odoo"] = counts
         if not options.no_pytest:
             junit = os.path.join(work, "pytest.xml")
-            env = dict(os.environ, **server.env(), BOTS_ODOO_SRC=src, BOTS_ADDONS_PATH=addons_path(src),
-                       BOTS_TEST_DB=dbname if not options.no_odoo else "", BOTS_DB_ARGS=json.dumps(server.odoo_args()))
-            cmd = [venv_python(), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}",
-                   "-o", "junit_family=xunit2", os.path.join(ROOT, "tests")]
+            env = dict(
+                os.environ,
+                **server.env(),
+                BOTS_ODOO_SRC=src,
+                BOTS_ADDONS_PATH=addons_path(src),
+                BOTS_TEST_DB=dbname if not options.no_odoo else "",
+                BOTS_DB_ARGS=json.dumps(server.odoo_args()),
+            )
+            cmd = [
+                venv_python(),
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={junit}",
+                "-o",
+                "junit_family=xunit2",
+                os.path.join(ROOT, "tests"),
+            ]
             if options.k:
                 cmd += ["-k", options.k]
             say("pytest: repository checks, lint, end-to-end ...")
@@ -633,6 +720,10 @@ def main(argv=None):
     test.add_argument("--no-odoo", action="store_true", help="skip Odoo's tests (pytest only)")
     test.add_argument("--no-pytest", action="store_true", help="skip the top-level pytest suite")
     options = parser.parse_args(argv)
+    # Ctrl-C and a plain `kill` both stop Odoo and the private cluster cleanly (also when started in the
+    # background, where SIGINT is ignored by default).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         return cmd_up(options) if options.command == "up" else cmd_test(options)
     except SetupError as error:

@@ -24,7 +24,9 @@ class ChatbotBot(models.Model):
         help="Operator Chat: routes customers to operators. Client Chat: runs scripted dialogs and hands the "
         "customer over to its operator bot.",
     )
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
     create_partner = fields.Boolean(
         "Create partner",
         default=True,
@@ -59,8 +61,10 @@ class ChatbotBot(models.Model):
             ("chatbot.sender", "sender_count", []),
         ):
             # sudo: figures on a card the user may see; the groups count records, they do not read them
-            groups = self.env[model].sudo()._read_group(
-                [("bot_id", "in", self.ids), *domain], ["bot_id"], ["__count"]
+            groups = (
+                self.env[model]
+                .sudo()
+                ._read_group([("bot_id", "in", self.ids), *domain], ["bot_id"], ["__count"])
             )
             counts[key] = {bot.id: count for bot, count in groups}
         for bot in self:
@@ -76,7 +80,9 @@ class ChatbotBot(models.Model):
 
     def _action_chatbot_list(self, model, name):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(f"chatbot_base.{model.replace('.', '_')}_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            f"chatbot_base.{model.replace('.', '_')}_action"
+        )
         action.update(
             name=self.env._("%(bot)s: %(what)s", bot=self.name, what=name),
             domain=[("bot_id", "=", self.id)],

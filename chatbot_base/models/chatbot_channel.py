@@ -59,7 +59,9 @@ class ChatbotChannel(models.Model):
         return [(key, cls.label or key) for key, cls in self._chatbot_connector_classes().items()]
 
     def _compute_sender_count(self):
-        groups = self.env["chatbot.sender"]._read_group([("channel_id", "in", self.ids)], ["channel_id"], ["__count"])
+        groups = self.env["chatbot.sender"]._read_group(
+            [("channel_id", "in", self.ids)], ["channel_id"], ["__count"]
+        )
         by_channel = {channel.id: count for channel, count in groups}
         for channel in self:
             channel.sender_count = by_channel.get(channel.id, 0)
@@ -124,13 +126,23 @@ class ChatbotChannel(models.Model):
             """
             INSERT INTO chatbot_inbound (channel_id, company_id, external_id, chat_key, payload, state, error,
                                          attempts, next_try, create_uid, write_uid, create_date, write_date)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, 0, now() at time zone 'UTC', %s, %s,
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s,
                     now() at time zone 'UTC', now() at time zone 'UTC')
             ON CONFLICT (channel_id, external_id) DO NOTHING
             RETURNING id
             """,
-            [self.id, self.company_id.id, str(external_id), str(chat_key or ""), Json(payload), state, error,
-             self.env.uid, self.env.uid],
+            [
+                self.id,
+                self.company_id.id,
+                str(external_id),
+                str(chat_key or ""),
+                Json(payload),
+                state,
+                error,
+                fields.Datetime.now(),
+                self.env.uid,
+                self.env.uid,
+            ],
         )
         row = self.env.cr.fetchone()
         if not row:

@@ -27,13 +27,21 @@ class ChatbotDialog(models.Model):
     provider = fields.Selection(related="sender_id.provider", string="Messenger")
     partner_id = fields.Many2one("res.partner", "Partner", index="btree_not_null", ondelete="set null")
     customer_user_id = fields.Many2one(
-        "res.users", "User", compute="_compute_customer_user_id",
+        "res.users",
+        "User",
+        compute="_compute_customer_user_id",
         help="The Odoo user of the customer's contact, when the sender was linked to one.",
     )
     state = fields.Selection(
-        [("bot", "With the bot"), ("waiting", "Waiting for an operator"), ("active", "With an operator"),
-         ("closed", "Closed")],
-        default="bot", required=True, index=True,
+        [
+            ("bot", "With the bot"),
+            ("waiting", "Waiting for an operator"),
+            ("active", "With an operator"),
+            ("closed", "Closed"),
+        ],
+        default="bot",
+        required=True,
+        index=True,
     )
     is_closed = fields.Boolean("Closed", compute="_compute_is_closed", store=True)
     operator_id = fields.Many2one("chatbot.operator", "Operator", index="btree_not_null", ondelete="set null")
@@ -41,7 +49,9 @@ class ChatbotDialog(models.Model):
     first_reply_date = fields.Datetime("First reply", readonly=True, help="The operator's first answer.")
     last_customer_date = fields.Datetime("Last customer message", readonly=True)
     last_operator_date = fields.Datetime("Last operator message", readonly=True)
-    last_activity_date = fields.Datetime("Last activity", readonly=True, index=True, default=fields.Datetime.now)
+    last_activity_date = fields.Datetime(
+        "Last activity", readonly=True, index=True, default=fields.Datetime.now
+    )
     close_date = fields.Datetime("Closed on", readonly=True)
     message_ids = fields.One2many("chatbot.dialog.message", "dialog_id", "Messages")
     message_count = fields.Integer(compute="_compute_message_stats")
@@ -69,7 +79,9 @@ class ChatbotDialog(models.Model):
         totals = dict(Message._read_group([("dialog_id", "in", self.ids)], ["dialog_id"], ["__count"]))
         failed = dict(
             Message._read_group(
-                [("dialog_id", "in", self.ids), ("outbound_id.state", "=", "failed")], ["dialog_id"], ["__count"]
+                [("dialog_id", "in", self.ids), ("outbound_id.state", "=", "failed")],
+                ["dialog_id"],
+                ["__count"],
             )
         )
         for dialog in self:
@@ -97,13 +109,17 @@ class ChatbotDialog(models.Model):
     def _chatbot_get_or_open(self, sender):
         """The open dialog of `sender` with its bot, or a new one. The caller holds the sender's row lock,
         so two workers cannot both open one."""
-        dialog = self.search([("sender_id", "=", sender.id), ("bot_id", "=", sender.bot_id.id),
-                              ("state", "!=", "closed")], limit=1)
+        dialog = self.search(
+            [("sender_id", "=", sender.id), ("bot_id", "=", sender.bot_id.id), ("state", "!=", "closed")],
+            limit=1,
+        )
         if dialog:
             if dialog.partner_id != sender.partner_id and sender.partner_id:
                 dialog.partner_id = sender.partner_id
             return dialog
-        return self.create({"bot_id": sender.bot_id.id, "sender_id": sender.id, "partner_id": sender.partner_id.id})
+        return self.create(
+            {"bot_id": sender.bot_id.id, "sender_id": sender.id, "partner_id": sender.partner_id.id}
+        )
 
     def _chatbot_receive(self, event):
         """Store a customer's event in the dialog, then hand it to the dialog's handler."""
@@ -111,23 +127,30 @@ class ChatbotDialog(models.Model):
         now = fields.Datetime.now()
         if event.kind == "edit":
             message = self.env["chatbot.dialog.message"].search(
-                [("dialog_id.sender_id", "=", self.sender_id.id), ("direction", "=", "in"),
-                 ("external_id", "=", event.message_id)], limit=1, order="id desc",
+                [
+                    ("dialog_id.sender_id", "=", self.sender_id.id),
+                    ("direction", "=", "in"),
+                    ("external_id", "=", event.message_id),
+                ],
+                limit=1,
+                order="id desc",
             )
             if message:
                 message.write({"body": event.text, "is_edited": True})
                 self._chatbot_on_customer_edit(message, event)
                 return message
-        message = self.env["chatbot.dialog.message"].create({
-            "dialog_id": self.id,
-            "direction": "in",
-            "author_kind": "customer",
-            "date": now,
-            "body": self._chatbot_event_text(event),
-            "button_data": event.button_data or False,
-            "external_id": event.message_id or False,
-            "attachment_ids": [(6, 0, self._chatbot_store_files(event.files))],
-        })
+        message = self.env["chatbot.dialog.message"].create(
+            {
+                "dialog_id": self.id,
+                "direction": "in",
+                "author_kind": "customer",
+                "date": now,
+                "body": self._chatbot_event_text(event),
+                "button_data": event.button_data or False,
+                "external_id": event.message_id or False,
+                "attachment_ids": [(6, 0, self._chatbot_store_files(event.files))],
+            }
+        )
         self.write({"last_customer_date": now, "last_activity_date": now})
         self._chatbot_on_customer_event(message, event)
         return message
@@ -150,13 +173,19 @@ class ChatbotDialog(models.Model):
             if file.data is None:
                 continue
             # sudo: the processing user attaches the customer's files to the dialog it handles
-            attachments |= self.env["ir.attachment"].sudo().create({
-                "name": file.name,
-                "datas": base64.b64encode(file.data),
-                "mimetype": file.mimetype,
-                "res_model": self._name,
-                "res_id": self.id,
-            })
+            attachments |= (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": file.name,
+                        "datas": base64.b64encode(file.data),
+                        "mimetype": file.mimetype,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
+                )
+            )
         return attachments.ids
 
     def _chatbot_on_customer_event(self, message, event):
@@ -169,8 +198,16 @@ class ChatbotDialog(models.Model):
     # Outbound
     # ------------------------------------------------------------------------------------------
 
-    def _chatbot_send(self, text="", author_kind="bot", buttons=None, keyboard=None, attachments=None,
-                      remove_keyboard=False, author_user=None):
+    def _chatbot_send(
+        self,
+        text="",
+        author_kind="bot",
+        buttons=None,
+        keyboard=None,
+        attachments=None,
+        remove_keyboard=False,
+        author_user=None,
+    ):
         """Queue a message to the customer; it is sent after this transaction commits."""
         self.ensure_one()
         if self.sender_id.is_blocked:
@@ -187,15 +224,17 @@ class ChatbotDialog(models.Model):
             attachment_ids=attachments.ids,
         )
         now = fields.Datetime.now()
-        message = self.env["chatbot.dialog.message"].create({
-            "dialog_id": self.id,
-            "direction": "out",
-            "author_kind": author_kind,
-            "author_user_id": author_user.id if author_user else False,
-            "date": now,
-            "body": text,
-            "attachment_ids": [(6, 0, attachments.ids)],
-        })
+        message = self.env["chatbot.dialog.message"].create(
+            {
+                "dialog_id": self.id,
+                "direction": "out",
+                "author_kind": author_kind,
+                "author_user_id": author_user.id if author_user else False,
+                "date": now,
+                "body": text,
+                "attachment_ids": [(6, 0, attachments.ids)],
+            }
+        )
         message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
             self.channel_id, outbound_message, dialog=self, sender=self.sender_id
         )

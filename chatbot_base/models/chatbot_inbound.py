@@ -32,14 +32,19 @@ class ChatbotInbound(models.Model):
     _order = "id desc"
     _rec_name = "external_id"
 
-    channel_id = fields.Many2one("chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True)
+    channel_id = fields.Many2one(
+        "chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True
+    )
     company_id = fields.Many2one("res.company", readonly=True)
     external_id = fields.Char("Update id", required=True, readonly=True)
     chat_key = fields.Char("Chat", readonly=True, help="Updates of one chat are processed in order.")
     payload = fields.Json(readonly=True)
     state = fields.Selection(
         [("pending", "Pending"), ("done", "Done"), ("ignored", "Ignored"), ("failed", "Failed")],
-        default="pending", required=True, readonly=True, index=True,
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
     )
     attempts = fields.Integer(readonly=True)
     next_try = fields.Datetime(readonly=True)
@@ -63,11 +68,12 @@ class ChatbotInbound(models.Model):
     def _claim(self, limit, ids=None):
         """Lock up to `limit` due rows, at most the oldest pending one of each chat, skipping rows another
         worker holds: several workers and servers can run the queue at once, and one chat stays in order."""
+        self.env.flush_all()  # the SQL below must see the states written by this transaction
         self.env.cr.execute(
             f"""
             SELECT i.id FROM chatbot_inbound i
-             WHERE i.state = 'pending' AND i.next_try <= now() at time zone 'UTC'
-               {'AND i.id = ANY(%(ids)s)' if ids is not None else ''}
+             WHERE i.state = 'pending' AND i.next_try <= %(now)s
+               {"AND i.id = ANY(%(ids)s)" if ids is not None else ""}
                AND NOT EXISTS (SELECT 1 FROM chatbot_inbound p
                                 WHERE p.channel_id = i.channel_id AND p.chat_key = i.chat_key
                                   AND p.state = 'pending' AND p.id < i.id)
@@ -75,7 +81,7 @@ class ChatbotInbound(models.Model):
              LIMIT %(limit)s
              FOR UPDATE SKIP LOCKED
             """,  # noqa: S608 - the only interpolation is a constant fragment
-            {"limit": limit, "ids": ids},
+            {"limit": limit, "ids": ids, "now": fields.Datetime.now()},
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -120,13 +126,20 @@ class ChatbotInbound(models.Model):
                     connector.acknowledge(event)
                 self.env.flush_all()
         except UnsupportedEvent as error:
-            self.write({"state": "ignored", "error": str(error) or False, "processed_date": fields.Datetime.now()})
+            self.write(
+                {"state": "ignored", "error": str(error) or False, "processed_date": fields.Datetime.now()}
+            )
             return
-        except Exception as error:  # noqa: BLE001 - any failure of one update must not stop the queue
-            self.env.invalidate_all()
+        except Exception as error:
+            self.env.invalidate_all(flush=False)
             attempts = self.attempts + 1
-            _logger.warning("chatbot.inbound %s: attempt %s failed: %s", self.id, attempts, error,
-                            exc_info=_logger.isEnabledFor(logging.DEBUG))
+            _logger.warning(
+                "chatbot.inbound %s: attempt %s failed: %s",
+                self.id,
+                attempts,
+                error,
+                exc_info=_logger.isEnabledFor(logging.DEBUG),
+            )
             values = {"attempts": attempts, "error": f"{type(error).__name__}: {error}"}
             if attempts >= MAX_ATTEMPTS:
                 values["state"] = "failed"
@@ -134,8 +147,14 @@ class ChatbotInbound(models.Model):
                 values["next_try"] = fields.Datetime.now() + timedelta(seconds=backoff(attempts))
             self.write(values)
             return
-        self.write({"state": "done" if events else "ignored", "error": False,
-                    "processed_date": fields.Datetime.now(), "attempts": self.attempts + 1})
+        self.write(
+            {
+                "state": "done" if events else "ignored",
+                "error": False,
+                "processed_date": fields.Datetime.now(),
+                "attempts": self.attempts + 1,
+            }
+        )
 
     def action_retry(self):
         """Process these updates again, now."""
@@ -149,6 +168,7 @@ class ChatbotInbound(models.Model):
     def _cron_purge(self):
         """Delete processed updates older than `chatbot_base.inbound_retention_days` (default 7) and failed
         ones older than 30 days, in bounded batches."""
+        self.env.flush_all()
         days = int(self.env["ir.config_parameter"].sudo().get_param("chatbot_base.inbound_retention_days", 7))
         now = fields.Datetime.now()
         self.env.cr.execute(

@@ -13,13 +13,18 @@ class ChatbotOperator(models.Model):
     company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
     active = fields.Boolean(default=True)
     user_id = fields.Many2one("res.users", "User", ondelete="cascade", index="btree_not_null")
-    sender_id = fields.Many2one("chatbot.sender", "Messenger account", ondelete="cascade", index="btree_not_null")
+    sender_id = fields.Many2one(
+        "chatbot.sender", "Messenger account", ondelete="cascade", index="btree_not_null"
+    )
     name = fields.Char(compute="_compute_name", store=True)
     messenger = fields.Char(compute="_compute_name", store=True, help="Where the operator answers from.")
 
     _sql_constraints = [
-        ("one_identity", "CHECK((user_id IS NULL) != (sender_id IS NULL))",
-         "An operator is either an Odoo user or a messenger account."),
+        (
+            "one_identity",
+            "CHECK((user_id IS NULL) != (sender_id IS NULL))",
+            "An operator is either an Odoo user or a messenger account.",
+        ),
         ("user_unique", "UNIQUE(bot_id, user_id)", "This user already is an operator of this bot."),
         ("sender_unique", "UNIQUE(bot_id, sender_id)", "This person already is an operator of this bot."),
     ]

@@ -5,7 +5,14 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..tools.connector import ChatMigrated, ConnectorError, OutboundMessage, RecipientBlocked, RetryLater, TransientError
+from ..tools.connector import (
+    ChatMigrated,
+    ConnectorError,
+    OutboundMessage,
+    RecipientBlocked,
+    RetryLater,
+    TransientError,
+)
 from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
@@ -24,17 +31,28 @@ class ChatbotOutbound(models.Model):
     _description = "Outbound message"
     _order = "id desc"
 
-    channel_id = fields.Many2one("chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True)
+    channel_id = fields.Many2one(
+        "chatbot.channel", required=True, ondelete="cascade", index=True, readonly=True
+    )
     company_id = fields.Many2one(related="channel_id.company_id", store=True)
     dialog_id = fields.Many2one("chatbot.dialog", ondelete="set null", index="btree_not_null", readonly=True)
-    sender_id = fields.Many2one("chatbot.sender", "Recipient", ondelete="set null", index="btree_not_null",
-                                readonly=True)
+    sender_id = fields.Many2one(
+        "chatbot.sender", "Recipient", ondelete="set null", index="btree_not_null", readonly=True
+    )
     chat_id = fields.Char(required=True, readonly=True)
     payload = fields.Json(readonly=True)
     state = fields.Selection(
-        [("queued", "Queued"), ("sending", "Sending"), ("sent", "Sent"), ("failed", "Failed"),
-         ("cancelled", "Cancelled")],
-        default="queued", required=True, readonly=True, index=True,
+        [
+            ("queued", "Queued"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="queued",
+        required=True,
+        readonly=True,
+        index=True,
     )
     attempts = fields.Integer(readonly=True)
     next_try = fields.Datetime(readonly=True, default=fields.Datetime.now)
@@ -52,13 +70,15 @@ class ChatbotOutbound(models.Model):
     def _chatbot_enqueue(self, channel, message, dialog=None, sender=None):
         """Queue `message` (an OutboundMessage) on `channel` and wake the sender cron after commit."""
         # sudo: the queue is technical; whoever may write to a customer may queue the message
-        row = self.sudo().create({
-            "channel_id": channel.id,
-            "dialog_id": dialog.id if dialog else False,
-            "sender_id": sender.id if sender else False,
-            "chat_id": message.chat_id,
-            "payload": message.to_dict(),
-        })
+        row = self.sudo().create(
+            {
+                "channel_id": channel.id,
+                "dialog_id": dialog.id if dialog else False,
+                "sender_id": sender.id if sender else False,
+                "chat_id": message.chat_id,
+                "payload": message.to_dict(),
+            }
+        )
         self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
         return row
 
@@ -71,8 +91,10 @@ class ChatbotOutbound(models.Model):
         """Send due messages of every channel, one worker per channel at a time."""
         started = time.monotonic()
         self._fail_stale_sending()
+        self.env.flush_all()
         self.env.cr.execute(
-            "SELECT DISTINCT channel_id FROM chatbot_outbound WHERE state = 'queued' AND next_try <= now() at time zone 'UTC'"
+            "SELECT DISTINCT channel_id FROM chatbot_outbound WHERE state = 'queued' AND next_try <= %s",
+            [fields.Datetime.now()],
         )
         sent = 0
         for (channel_id,) in self.env.cr.fetchall():
@@ -85,6 +107,7 @@ class ChatbotOutbound(models.Model):
 
     def _schedule_next(self):
         cron = self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")
+        self.env.flush_all()
         self.env.cr.execute(
             """SELECT min(greatest(o.next_try, coalesce(c.hold_until, o.next_try)))
                  FROM chatbot_outbound o JOIN chatbot_channel c ON c.id = o.channel_id WHERE o.state = 'queued'"""
@@ -96,12 +119,17 @@ class ChatbotOutbound(models.Model):
     def _fail_stale_sending(self):
         """A worker killed during an API call leaves its row 'sending'. Whether the messenger got it is
         unknown: sending it again could deliver it twice, so it is marked failed with that reason."""
-        stale = self.search([("state", "=", "sending"), ("write_date", "<", fields.Datetime.now() - STALE_SENDING)])
-        stale.write({
-            "state": "failed",
-            "error": self.env._("The worker stopped while sending: delivery unknown, not sent again "
-                                "to avoid a duplicate."),
-        })
+        stale = self.search(
+            [("state", "=", "sending"), ("write_date", "<", fields.Datetime.now() - STALE_SENDING)]
+        )
+        stale.write(
+            {
+                "state": "failed",
+                "error": self.env._(
+                    "The worker stopped while sending: delivery unknown, not sent again to avoid a duplicate."
+                ),
+            }
+        )
 
     def _send_channel(self, channel, time_budget):
         """Send the channel's due messages at its rate limits for at most `time_budget` seconds."""
@@ -130,34 +158,40 @@ class ChatbotOutbound(models.Model):
             heads = self._due_heads(channel)
             if not heads:
                 break
+            outcomes = set()
             for row in heads:
                 if time.monotonic() - started >= time_budget:
                     break
                 pacer.wait(row.chat_id)
                 outcome = row._send_one(connector)
+                outcomes.add(outcome)
                 if outcome == "sent":
                     sent += 1
                 if auto_commit():
                     self.env.cr.commit()
                 if outcome == "hold":
                     break
+            if not outcomes & {"sent", "hold", "migrated"}:
+                break  # only errors this round: the back-off decides when to try again, not this loop
         return sent
 
     def _due_heads(self, channel):
         """The oldest queued message of each chat of `channel`, when it is due (order is kept per chat)."""
+        self.env.flush_all()  # the SQL below must see the states written by this transaction
         self.env.cr.execute(
             """
             SELECT id FROM (
                 SELECT DISTINCT ON (chat_id) id, next_try FROM chatbot_outbound
                  WHERE channel_id = %s AND state = 'queued' ORDER BY chat_id, id
-            ) heads WHERE next_try <= now() at time zone 'UTC' ORDER BY id LIMIT %s
+            ) heads WHERE next_try <= %s ORDER BY id LIMIT %s
             """,
-            [channel.id, HEADS_PER_ROUND],
+            [channel.id, fields.Datetime.now(), HEADS_PER_ROUND],
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _send_one(self, connector):
-        """Send one message; returns 'sent', 'retry', 'failed' or 'hold' (stop the channel for now)."""
+        """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold' (stop the
+        channel for now)."""
         self.ensure_one()
         self.write({"state": "sending", "attempts": self.attempts + 1})
         if auto_commit():
@@ -169,7 +203,7 @@ class ChatbotOutbound(models.Model):
             hold = fields.Datetime.now() + timedelta(seconds=max(error.retry_after, 1))
             self.write({"state": "queued", "attempts": self.attempts - 1, "error": str(error)})
             if error.scope == "chat":
-                self._queued_of_chat().write({"next_try": hold})
+                (self | self._queued_of_chat()).write({"next_try": hold})
                 return "retry"
             self.channel_id.hold_until = hold
             return "hold"
@@ -182,20 +216,28 @@ class ChatbotOutbound(models.Model):
         except ChatMigrated as error:
             self._queued_of_chat().write({"chat_id": error.new_chat_id})
             payload = dict(self.payload, chat_id=error.new_chat_id)
-            self.write({"state": "queued", "chat_id": error.new_chat_id, "payload": payload, "error": str(error)})
+            self.write(
+                {"state": "queued", "chat_id": error.new_chat_id, "payload": payload, "error": str(error)}
+            )
             if self.sender_id and self.sender_id.chat_id != error.new_chat_id:
                 self.sender_id.chat_id = error.new_chat_id
-            return "retry"
+            return "migrated"
         except TransientError as error:
             return self._retry_or_fail(str(error))
         except ConnectorError as error:
             self.write({"state": "failed", "error": str(error)})
             return "failed"
-        except Exception as error:  # noqa: BLE001 - a bug in a connector must not block the queue forever
+        except Exception as error:
             _logger.exception("chatbot.outbound %s: unexpected error", self.id)
             return self._retry_or_fail(f"{type(error).__name__}: {error}")
-        self.write({"state": "sent", "provider_message_id": str(provider_message_id or ""), "error": False,
-                    "sent_date": fields.Datetime.now()})
+        self.write(
+            {
+                "state": "sent",
+                "provider_message_id": str(provider_message_id or ""),
+                "error": False,
+                "sent_date": fields.Datetime.now(),
+            }
+        )
         message_record = self.env["chatbot.dialog.message"].search([("outbound_id", "=", self.id)], limit=1)
         if message_record and provider_message_id:
             message_record.external_id = str(provider_message_id)
@@ -205,13 +247,24 @@ class ChatbotOutbound(models.Model):
         if self.attempts >= MAX_ATTEMPTS:
             self.write({"state": "failed", "error": reason})
             return "failed"
-        self.write({"state": "queued", "error": reason,
-                    "next_try": fields.Datetime.now() + timedelta(seconds=backoff(self.attempts))})
+        self.write(
+            {
+                "state": "queued",
+                "error": reason,
+                "next_try": fields.Datetime.now() + timedelta(seconds=backoff(self.attempts)),
+            }
+        )
         return "retry"
 
     def _queued_of_chat(self):
-        return self.search([("channel_id", "=", self.channel_id.id), ("chat_id", "=", self.chat_id),
-                            ("state", "=", "queued"), ("id", "!=", self.id)])
+        return self.search(
+            [
+                ("channel_id", "=", self.channel_id.id),
+                ("chat_id", "=", self.chat_id),
+                ("state", "=", "queued"),
+                ("id", "!=", self.id),
+            ]
+        )
 
     def action_retry(self):
         """Send these messages again."""

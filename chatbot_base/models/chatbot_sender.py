@@ -23,7 +23,9 @@ class ChatbotSender(models.Model):
     external_id = fields.Char(
         "Messenger id", required=True, readonly=True, help="The person's id in the messenger, as text."
     )
-    chat_id = fields.Char("Chat id", readonly=True, help="The private chat with the bot, as the messenger names it.")
+    chat_id = fields.Char(
+        "Chat id", readonly=True, help="The private chat with the bot, as the messenger names it."
+    )
     username = fields.Char()
     lang = fields.Char("Language", help="The language of the person's messenger, e.g. 'uk' or 'en'.")
     phone = fields.Char()
@@ -39,7 +41,9 @@ class ChatbotSender(models.Model):
     ]
 
     def _compute_dialog_count(self):
-        groups = self.env["chatbot.dialog"]._read_group([("sender_id", "in", self.ids)], ["sender_id"], ["__count"])
+        groups = self.env["chatbot.dialog"]._read_group(
+            [("sender_id", "in", self.ids)], ["sender_id"], ["__count"]
+        )
         by_sender = {sender.id: count for sender, count in groups}
         for sender in self:
             sender.dialog_count = by_sender.get(sender.id, 0)
@@ -68,6 +72,8 @@ class ChatbotSender(models.Model):
         once make one sender, one partner and one dialog.
         """
         name = (profile.name or profile.username or profile.external_id)[:256]
+        channel.flush_recordset(["bot_id"])
+        channel.bot_id.flush_recordset(["company_id"])
         uid = self.env.uid
         self.env.cr.execute(
             """
@@ -80,8 +86,16 @@ class ChatbotSender(models.Model):
             ON CONFLICT (channel_id, external_id) DO NOTHING
             RETURNING id
             """,
-            [profile.external_id, chat_id or profile.external_id, name, profile.username or None,
-             profile.lang or None, uid, uid, channel.id],
+            [
+                profile.external_id,
+                chat_id or profile.external_id,
+                name,
+                profile.username or None,
+                profile.lang or None,
+                uid,
+                uid,
+                channel.id,
+            ],
         )
         row = self.env.cr.fetchone()
         created = bool(row)
@@ -175,9 +189,15 @@ class ChatbotSender(models.Model):
                 """,
                 [f"%{national}", f"%{national}"],
             )
-            candidates = Partner.browse([r[0] for r in self.env.cr.fetchall()]).filtered_domain(company_domain)
+            candidates = Partner.browse([r[0] for r in self.env.cr.fetchall()]).filtered_domain(
+                company_domain
+            )
             for partner in candidates:
-                if any(self._chatbot_normalize_phone(n) == self.phone for n in (partner.phone, partner.mobile) if n):
+                if any(
+                    self._chatbot_normalize_phone(n) == self.phone
+                    for n in (partner.phone, partner.mobile)
+                    if n
+                ):
                     return partner
         if self.email:
             partner = Partner.search([("email", "=ilike", self.email.strip()), *company_domain], limit=1)

@@ -24,7 +24,9 @@ class TelegramConnector(Connector):
         return str(update_id), ""
 
     def parse(self, payload):
-        raise UnsupportedEvent(self.env._("Telegram updates are not handled by this version of chatbot_telegram."))
+        raise UnsupportedEvent(
+            self.env._("Telegram updates are not handled by this version of chatbot_telegram.")
+        )
 
     def send(self, message):
         if self.channel.state != "connected":

@@ -1,0 +1,1 @@
+from . import test_access, test_inbound, test_outbound, test_partner, test_ui
