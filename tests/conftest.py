@@ -60,8 +60,8 @@ def odoo_settings():
 @pytest.fixture(scope="session")
 def odoo_registry(odoo_settings):
     """Odoo's registry of the test database, in this process: to prepare data and read results."""
-    import odoo  # noqa: PLC0415 - only the end-to-end tests need Odoo in the pytest process
-    from odoo.modules.registry import Registry  # noqa: PLC0415
+    import odoo
+    from odoo.modules.registry import Registry
 
     odoo.tools.config.parse_config(
         [f"--addons-path={odoo_settings['addons_path']}", *odoo_settings["db_args"], "--log-level=warn"]
@@ -72,7 +72,7 @@ def odoo_registry(odoo_settings):
 @contextmanager
 def odoo_env(registry, commit=True):
     """An environment as superuser on a new cursor, committed at the end (the server must see it)."""
-    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, api
 
     with registry.cursor() as cr:
         yield api.Environment(cr, SUPERUSER_ID, {})
@@ -86,12 +86,23 @@ def odoo_server(odoo_settings, tmp_path_factory):
     port, gevent_port = free_port(), free_port()
     logfile = tmp_path_factory.mktemp("odoo") / "server.log"
     cmd = [
-        sys.executable, os.path.join(odoo_settings["src"], "odoo-bin"),
-        f"--addons-path={odoo_settings['addons_path']}", *odoo_settings["db_args"],
-        "-d", odoo_settings["db"], f"--db-filter=^{odoo_settings['db']}$",
-        "--workers=2", "--max-cron-threads=1", f"--http-port={port}", f"--gevent-port={gevent_port}",
-        "--http-interface=127.0.0.1", f"--logfile={logfile}", "--log-level=info",
-        "--limit-time-real=120", "--limit-memory-soft=4294967296", "--limit-memory-hard=5368709120",
+        sys.executable,
+        os.path.join(odoo_settings["src"], "odoo-bin"),
+        f"--addons-path={odoo_settings['addons_path']}",
+        *odoo_settings["db_args"],
+        "-d",
+        odoo_settings["db"],
+        f"--db-filter=^{odoo_settings['db']}$",
+        "--workers=2",
+        "--max-cron-threads=1",
+        f"--http-port={port}",
+        f"--gevent-port={gevent_port}",
+        "--http-interface=127.0.0.1",
+        f"--logfile={logfile}",
+        "--log-level=info",
+        "--limit-time-real=120",
+        "--limit-memory-soft=4294967296",
+        "--limit-memory-hard=5368709120",
     ]
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

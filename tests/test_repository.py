@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ADDONS, ROOT
 
 BIN = os.path.dirname(sys.executable)
@@ -58,7 +57,9 @@ def test_every_test_file_is_imported(addon):
     folder = os.path.join(ROOT, addon, "tests")
     if not os.path.isdir(folder):
         return
-    test_files = {name[:-3] for name in os.listdir(folder) if name.startswith("test_") and name.endswith(".py")}
+    test_files = {
+        name[:-3] for name in os.listdir(folder) if name.startswith("test_") and name.endswith(".py")
+    }
     with open(os.path.join(folder, "__init__.py"), encoding="utf-8") as handle:
         imported = set(re.findall(r"\btest_\w+", handle.read()))
     assert test_files <= imported, f"not imported: {sorted(test_files - imported)}"
@@ -97,3 +98,8 @@ def test_readme_gives_the_two_commands():
     assert "./bots up" in readme and "./bots test" in readme
     with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as handle:
         assert "./bots test" in handle.read()
+
+
+def test_addon_readmes_are_generated_from_their_fragments():
+    code, out = run_tool(sys.executable, os.path.join(ROOT, "tools", "gen_readme.py"), "--check")
+    assert code == 0, out

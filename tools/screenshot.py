@@ -1,7 +1,8 @@
 """Log in to a running Odoo in headless Chromium and save a screenshot of a page.
 
 Usage: .venv/bin/python tools/screenshot.py URL LOGIN PASSWORD PATH_AFTER_LOGIN OUT.png [WIDTH HEIGHT]
-e.g.   .venv/bin/python tools/screenshot.py http://127.0.0.1:8069 admin admin /odoo/action-chatbot_base.chatbot_bot_action kanban.png
+e.g.   .venv/bin/python tools/screenshot.py http://127.0.0.1:8069 admin admin \
+           /odoo/action-chatbot_base.chatbot_bot_action kanban.png
 """
 
 import base64

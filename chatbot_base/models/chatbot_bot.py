@@ -30,7 +30,8 @@ class ChatbotBot(models.Model):
     create_partner = fields.Boolean(
         "Create partner",
         default=True,
-        help="Create a contact for every new customer from their messenger profile, or link the existing contact "
+        help="Create a contact for every new customer from their messenger profile, or link the existing "
+        "contact "
         "with the same phone number or e-mail.",
     )
     default_country_id = fields.Many2one(

@@ -23,7 +23,7 @@ class ChatbotChannel(models.Model):
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
-    bot_id = fields.Many2one("chatbot.bot", "Bot", required=True, ondelete="cascade", index=True)
+    bot_id = fields.Many2one("chatbot.bot", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
     provider = fields.Selection(selection="_selection_provider", string="Messenger", required=True)
     state = fields.Selection(
@@ -79,19 +79,19 @@ class ChatbotChannel(models.Model):
             )
         return cls(self)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_has_senders(self):
         """A channel that already has senders keeps their history: it is archived, not deleted."""
         used = self.filtered("sender_ids")
         if used:
             raise UserError(
                 self.env._(
-                    "Channel %(channel)s has %(count)s senders and their dialogs. Archive it instead of deleting "
-                    "it, so that the history stays.",
+                    "Channel %(channel)s has %(count)s senders and their dialogs. Archive it instead of "
+                    "deleting it, so that the history stays.",
                     channel=used[0].name,
                     count=len(used[0].sender_ids),
                 )
             )
-        return super().unlink()
 
     def action_view_senders(self):
         """The channel's senders."""

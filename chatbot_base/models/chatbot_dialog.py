@@ -20,12 +20,12 @@ class ChatbotDialog(models.Model):
     _rec_name = "code"
 
     code = fields.Char(required=True, readonly=True, copy=False, default="/", index=True)
-    bot_id = fields.Many2one("chatbot.bot", "Bot", required=True, ondelete="cascade", index=True)
+    bot_id = fields.Many2one("chatbot.bot", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
-    sender_id = fields.Many2one("chatbot.sender", "Sender", required=True, ondelete="cascade", index=True)
+    sender_id = fields.Many2one("chatbot.sender", required=True, ondelete="cascade", index=True)
     channel_id = fields.Many2one(related="sender_id.channel_id", store=True, string="Chat")
     provider = fields.Selection(related="sender_id.provider", string="Messenger")
-    partner_id = fields.Many2one("res.partner", "Partner", index="btree_not_null", ondelete="set null")
+    partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
     customer_user_id = fields.Many2one(
         "res.users",
         "User",
@@ -44,7 +44,7 @@ class ChatbotDialog(models.Model):
         index=True,
     )
     is_closed = fields.Boolean("Closed", compute="_compute_is_closed", store=True)
-    operator_id = fields.Many2one("chatbot.operator", "Operator", index="btree_not_null", ondelete="set null")
+    operator_id = fields.Many2one("chatbot.operator", index="btree_not_null", ondelete="set null")
     operator_user_id = fields.Many2one(related="operator_id.user_id", string="Operator user")
     first_reply_date = fields.Datetime("First reply", readonly=True, help="The operator's first answer.")
     last_customer_date = fields.Datetime("Last customer message", readonly=True)
@@ -60,7 +60,8 @@ class ChatbotDialog(models.Model):
     def init(self):
         # One open dialog per sender and bot, whatever the number of workers opening it.
         self.env.cr.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS chatbot_dialog_open_unique ON chatbot_dialog (sender_id, bot_id) "
+            "CREATE UNIQUE INDEX IF NOT EXISTS chatbot_dialog_open_unique "
+            "ON chatbot_dialog (sender_id, bot_id) "
             "WHERE state != 'closed'"
         )
 

@@ -9,10 +9,10 @@ class ChatbotOperator(models.Model):
     _description = "Bot operator"
     _order = "bot_id, id"
 
-    bot_id = fields.Many2one("chatbot.bot", "Bot", required=True, ondelete="cascade", index=True)
+    bot_id = fields.Many2one("chatbot.bot", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
     active = fields.Boolean(default=True)
-    user_id = fields.Many2one("res.users", "User", ondelete="cascade", index="btree_not_null")
+    user_id = fields.Many2one("res.users", ondelete="cascade", index="btree_not_null")
     sender_id = fields.Many2one(
         "chatbot.sender", "Messenger account", ondelete="cascade", index="btree_not_null"
     )

@@ -62,7 +62,8 @@ class ChatbotOutbound(models.Model):
 
     def init(self):
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS chatbot_outbound_queued_idx ON chatbot_outbound (channel_id, chat_id, id) "
+            "CREATE INDEX IF NOT EXISTS chatbot_outbound_queued_idx "
+            "ON chatbot_outbound (channel_id, chat_id, id) "
             "WHERE state = 'queued'"
         )
 
@@ -110,7 +111,8 @@ class ChatbotOutbound(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT min(greatest(o.next_try, coalesce(c.hold_until, o.next_try)))
-                 FROM chatbot_outbound o JOIN chatbot_channel c ON c.id = o.channel_id WHERE o.state = 'queued'"""
+                 FROM chatbot_outbound o JOIN chatbot_channel c ON c.id = o.channel_id
+                WHERE o.state = 'queued'"""
         )
         (when,) = self.env.cr.fetchone()
         if when:
@@ -168,7 +170,8 @@ class ChatbotOutbound(models.Model):
                 if outcome == "sent":
                     sent += 1
                 if auto_commit():
-                    self.env.cr.commit()
+                    # one message per transaction: its outcome is kept whatever happens next
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
                 if outcome == "hold":
                     break
             if not outcomes & {"sent", "hold", "migrated"}:
@@ -190,12 +193,13 @@ class ChatbotOutbound(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _send_one(self, connector):
-        """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold' (stop the
-        channel for now)."""
+        """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold'
+        (stop the channel for now)."""
         self.ensure_one()
         self.write({"state": "sending", "attempts": self.attempts + 1})
         if auto_commit():
-            self.env.cr.commit()  # a worker killed during the call leaves 'sending': never sent twice
+            # a worker killed during the call leaves 'sending': never sent twice
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         message = OutboundMessage.from_dict(self.payload)
         try:
             provider_message_id = connector.send(message)

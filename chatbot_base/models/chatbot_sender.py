@@ -16,7 +16,7 @@ class ChatbotSender(models.Model):
     _order = "last_message_date desc nulls last, id desc"
 
     name = fields.Char(required=True)
-    channel_id = fields.Many2one("chatbot.channel", "Channel", required=True, ondelete="restrict", index=True)
+    channel_id = fields.Many2one("chatbot.channel", required=True, ondelete="restrict", index=True)
     bot_id = fields.Many2one(related="channel_id.bot_id", store=True, index=True)
     company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
     provider = fields.Selection(related="channel_id.provider", string="Messenger")
@@ -30,7 +30,7 @@ class ChatbotSender(models.Model):
     lang = fields.Char("Language", help="The language of the person's messenger, e.g. 'uk' or 'en'.")
     phone = fields.Char()
     email = fields.Char()
-    partner_id = fields.Many2one("res.partner", "Partner", index="btree_not_null", ondelete="set null")
+    partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
     is_blocked = fields.Boolean("Blocked", help="The person blocked the bot: nothing can be sent to them.")
     last_message_date = fields.Datetime(readonly=True)
     dialog_ids = fields.One2many("chatbot.dialog", "sender_id", "Dialogs")
@@ -77,7 +77,8 @@ class ChatbotSender(models.Model):
         uid = self.env.uid
         self.env.cr.execute(
             """
-            INSERT INTO chatbot_sender (channel_id, bot_id, company_id, external_id, chat_id, name, username, lang,
+            INSERT INTO chatbot_sender (channel_id, bot_id, company_id, external_id, chat_id, name, username,
+                                        lang,
                                         is_blocked, create_uid, write_uid, create_date, write_date)
             SELECT c.id, c.bot_id, b.company_id, %s, %s, %s, %s, %s, false, %s, %s,
                    now() at time zone 'UTC', now() at time zone 'UTC'

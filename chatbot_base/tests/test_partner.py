@@ -11,7 +11,7 @@ class TestPartner(ChatbotCase):
     def test_new_sender_gets_a_partner_from_the_profile(self):
         self.env["res.lang"]._activate_lang("uk_UA")
         self.receive(
-            1, chat=3001, user={"id": 3001, "name": "Oksana Bondar", "lang": "uk", "phone": "0671234567"}
+            1, chat=3001, user={"id": 3001, "name": "Oksana Bondar", "lang": "uk", "phone": "0671112233"}
         )
         partner = self.dialog_of(3001).partner_id
         self.assertEqual(partner.name, "Oksana Bondar")
