@@ -149,7 +149,7 @@ def test_the_same_update_stored_by_two_workers_at_once_is_stored_once(odoo_regis
 
     Under Odoo's REPEATABLE READ the loser of the race gets a serialization failure, which Odoo's request
     handling replays (`retrying`); the replay finds the stored row and stores nothing."""
-    from odoo.service.model import retrying  # noqa: PLC0415
+    from odoo.service.model import retrying
 
     results, barrier = [], threading.Barrier(2)
     update = {"update_id": int(time.time() * 1000) + 777, "message": {"chat": {"id": 42}}}
