@@ -1,3 +1,4 @@
+import base64
 import logging
 import re
 
@@ -120,7 +121,7 @@ class ChatbotSender(models.Model):
             sender.email = profile.email
         sender.last_message_date = fields.Datetime.now()
         if created or not sender.partner_id:
-            sender._chatbot_ensure_partner()
+            sender._chatbot_ensure_partner(photo=profile.photo)
         return sender
 
     def _chatbot_update_profile(self, profile, chat_id=None):
@@ -206,13 +207,15 @@ class ChatbotSender(models.Model):
                 return partner
         return Partner.browse()
 
-    def _chatbot_ensure_partner(self):
+    def _chatbot_ensure_partner(self, photo=None):
         """Link the sender to a contact: an existing one with the same phone or e-mail, else a new one
-        from the messenger profile when the bot creates partners."""
+        from the messenger profile (name, language, phone, picture) when the bot creates partners."""
         self.ensure_one()
         if self.partner_id or not self.bot_id.create_partner:
             return self.partner_id
         partner = self._chatbot_find_partner()
+        if partner and photo and not partner.image_1920:
+            partner.image_1920 = base64.b64encode(photo)
         if not partner:
             values = {
                 "name": self.name,
@@ -224,6 +227,8 @@ class ChatbotSender(models.Model):
             lang = self._chatbot_odoo_lang()
             if lang:
                 values["lang"] = lang
+            if photo:
+                values["image_1920"] = base64.b64encode(photo)
             # sudo: the processing user creates contacts only here, for a new customer
             partner = self.env["res.partner"].sudo().create(values)
         self.partner_id = partner

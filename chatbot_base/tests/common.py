@@ -2,6 +2,7 @@
 
 Other addons subclass ChatbotCase (as crm_livechat reuses im_livechat's test base)."""
 
+import base64
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -48,6 +49,7 @@ class FakeConnector(Connector):
             lang=user.get("lang", ""),
             phone=user.get("phone", ""),
             email=user.get("email", ""),
+            photo=base64.b64decode(user["photo"]) if user.get("photo") else None,
         )
         files = [
             InboundFile(name=f["name"], mimetype=f.get("mimetype", "text/plain"), data=f["data"].encode())

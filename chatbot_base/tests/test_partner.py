@@ -1,3 +1,5 @@
+import base64
+
 from psycopg2 import IntegrityError
 
 from odoo.tests import tagged
@@ -35,6 +37,14 @@ class TestPartner(ChatbotCase):
         self.receive(2, chat=3003, user={"id": 3003, "name": "Iryna"}, contact_phone="+380441234567")
         self.assertEqual(sender.phone, "+380441234567")
         self.assertEqual(sender.partner_id.phone, "+380441234567", "the partner without phone gets it")
+
+    def test_profile_picture_becomes_the_partner_picture(self):
+        png_b64 = (
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+        )
+        png = base64.b64decode(png_b64)
+        self.receive(1, chat=3008, user={"id": 3008, "name": "Pic", "photo": png_b64})
+        self.assertEqual(base64.b64decode(self.dialog_of(3008).partner_id.image_1920)[:8], png[:8])
 
     def test_existing_partner_is_matched_by_email(self):
         existing = self.env["res.partner"].create({"name": "Anna", "email": "Anna@Example.com"})

@@ -34,6 +34,7 @@ class SenderProfile:
     phone: str = ""
     email: str = ""
     is_bot: bool = False
+    photo: bytes | None = None  # the profile picture, when the connector downloaded it
 
 
 @dataclass
