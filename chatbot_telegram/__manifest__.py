@@ -9,7 +9,10 @@
     "development_status": "Alpha",
     "depends": ["chatbot_base"],
     "external_dependencies": {"python": ["python-telegram-bot", "requests"]},
-    "data": [],
+    "data": [
+        "data/ir_cron_data.xml",
+        "views/chatbot_channel_views.xml",
+    ],
     "demo": ["demo/chatbot_telegram_demo.xml"],
     "installable": True,
 }

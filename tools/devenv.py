@@ -559,7 +559,7 @@ def write_config(src, server, dbname, port):
         "http_interface = 0.0.0.0",
         "list_db = False",
         "workers = 0",
-        "max_cron_threads = 1",
+        "max_cron_threads = 2",
         "proxy_mode = True",
     ]
     for arg in server.odoo_args():

@@ -104,24 +104,32 @@ class ChatbotChannel(models.Model):
     # Inbound: storing raw updates
     # ------------------------------------------------------------------------------------------
 
-    def _chatbot_store_inbound(self, payload):
+    def _chatbot_store_inbound(self, payload, error=None):
         """Store a raw update idempotently and wake the inbound queue.
 
         Returns the new `chatbot.inbound` id, or None when this update was stored before (the messenger
-        resent it). A plain INSERT ... ON CONFLICT DO NOTHING: an ORM create would raise on the unique
-        constraint and turn a resent update into an error answer, which the messenger would resend forever.
+        resent it). With `error` (a body that could not be read), the row is kept as failed for inspection.
+
+        A plain INSERT ... ON CONFLICT DO NOTHING: an ORM create would raise on the unique constraint and
+        turn a resent update into an error answer, which the messenger would resend forever. Two workers
+        storing the same update at once: the second gets a serialization failure, Odoo replays its request,
+        and the replay finds the row.
         """
         self.ensure_one()
-        connector = self._chatbot_connector()
-        try:
-            external_id, chat_key = connector.event_key(payload)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            external_id, chat_key = None, ""
-        state, error = "pending", None
+        external_id, chat_key = None, ""
+        if not error:
+            try:
+                external_id, chat_key = self._chatbot_connector().event_key(payload)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                error = self.env._("The update has no id: it was kept but not processed.")
+        state = "failed" if error else "pending"
         if not external_id:
             # Without an id we cannot deduplicate: keep it for inspection, never process it.
             external_id = f"invalid-{secrets.token_hex(8)}"
-            state, error = "failed", self.env._("The update has no id: it was kept but not processed.")
+            state, error = (
+                "failed",
+                error or self.env._("The update has no id: it was kept but not processed."),
+            )
         self.env.cr.execute(
             """
             INSERT INTO chatbot_inbound (channel_id, company_id, external_id, chat_key, payload, state, error,

@@ -6,6 +6,8 @@ import phonenumbers
 
 from odoo import api, fields, models
 
+from ..tools.connector import SenderProfile
+
 _logger = logging.getLogger(__name__)
 
 
@@ -227,6 +229,9 @@ class ChatbotSender(models.Model):
             lang = self._chatbot_odoo_lang()
             if lang:
                 values["lang"] = lang
+            photo = photo or self.channel_id._chatbot_connector().profile_photo(
+                SenderProfile(external_id=self.external_id, name=self.name)
+            )
             if photo:
                 values["image_1920"] = base64.b64encode(photo)
             # sudo: the processing user creates contacts only here, for a new customer

@@ -201,5 +201,9 @@ class Connector:
         """Whether the chat is a group (slower limits apply)."""
         return False
 
+    def profile_photo(self, profile):
+        """The picture of a messenger profile (bytes), fetched when a partner is created for it, or None."""
+        return None
+
     def acknowledge(self, event):
         """Called once an event was processed, e.g. to answer a pressed button."""

@@ -1,40 +1,114 @@
-from odoo import models
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
 
-from odoo.addons.chatbot_base.tools.connector import Connector, ConnectorError, RateLimits, UnsupportedEvent
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+
+from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
+from odoo.addons.chatbot_base.tools.connector import (
+    Connector,
+    ConnectorError,
+    RateLimits,
+    RetryLater,
+    TransientError,
+)
+
+from ..tools.bot_api import DOWNLOAD_LIMIT, BotApi
+from ..tools.parse import parse_update, update_key
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.telegram.org"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+SYSTEM_GROUP = "base.group_system"
+WEBHOOK_PATH = "/chatbot/telegram/"
+POLL_SECONDS = 10  # one getUpdates long poll; a cron run does a bounded number of them
 
 
 class TelegramConnector(Connector):
-    """Telegram's side of the connector interface.
-
-    Storing updates (their id and chat) works; parsing updates and the Bot API transport are the
-    subject of the Telegram connector issue and are not written yet: an update is kept as ignored, and a
-    message to send fails with a clear reason, so nothing is lost or sent half-way.
-    """
+    """Telegram's side of the connector interface: updates parsed with python-telegram-bot's types,
+    the Bot API called through a small synchronous client (tools/bot_api.py)."""
 
     provider = "telegram"
     label = "Telegram"
 
+    def api(self, timeout=10):
+        # sudo: the token is readable by system administrators only; the connector needs it to work
+        channel_sudo = self.channel.sudo()
+        if not channel_sudo.telegram_token:
+            raise ConnectorError(self.env._("Channel %(name)s has no bot token.", name=self.channel.name))
+        return BotApi(
+            channel_sudo.telegram_token, channel_sudo.telegram_api_url or DEFAULT_API_URL, timeout=timeout
+        )
+
     def event_key(self, payload):
-        update_id = payload["update_id"]
-        for kind in ("message", "edited_message", "channel_post", "callback_query", "my_chat_member"):
-            body = payload.get(kind)
-            if isinstance(body, dict):
-                chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from") or {}
-                return str(update_id), str(chat.get("id", ""))
-        return str(update_id), ""
+        return update_key(payload)
 
     def parse(self, payload):
-        raise UnsupportedEvent(
-            self.env._("Telegram updates are not handled by this version of chatbot_telegram.")
-        )
+        events = parse_update(payload, bot_username=self.channel.telegram_bot_username)
+        files = [file for event in events for file in event.files]
+        if files:
+            api = self.api(timeout=30)
+            for file in files:
+                self._download(api, file)
+        return events
+
+    def _download(self, api, file):
+        """Fill file.data, or file.error when Telegram cannot give it (too big, gone). A transient
+        failure raises: the update is retried with back-off rather than stored without its file."""
+        if file.size and file.size > DOWNLOAD_LIMIT:
+            file.error = self.env._(
+                "The customer sent %(name)s (%(size)s MB): bots cannot download files over 20 MB.",
+                name=file.name,
+                size=round(file.size / 1048576, 1),
+            )
+            return
+        try:
+            info = api.get_file(file.file_ref)
+            file.data = api.download_file(info["file_path"])
+        except TransientError:
+            raise
+        except ConnectorError as error:
+            file.error = self.env._(
+                "The file %(name)s could not be downloaded: %(error)s", name=file.name, error=error
+            )
+
+    def profile_photo(self, profile):
+        try:
+            return self.api().get_user_profile_photo(int(profile.external_id))
+        except (ConnectorError, ValueError) as error:
+            _logger.debug("channel %s: no profile photo: %s", self.channel.id, error)
+            return None
 
     def send(self, message):
         if self.channel.state != "connected":
             raise ConnectorError(self.env._("Channel %(name)s is not connected.", name=self.channel.name))
-        raise ConnectorError(self.env._("Sending through Telegram is not available in this version."))
+        # sudo: the files of a message queued by a user who may send it
+        attachments = [
+            (attachment.name, attachment.mimetype, attachment.raw)
+            for attachment in self.env["ir.attachment"].sudo().browse(message.attachment_ids).exists()
+        ]
+        try:
+            return self.api().send(message, attachments)
+        except RetryLater as error:
+            # A 429 holds the whole bot in practice (TELEGRAM.md), whichever chat triggered it.
+            raise RetryLater(str(error), error.retry_after, scope="channel") from None
+
+    def acknowledge(self, event):
+        """Every pressed button is answered, or the customer's Telegram keeps spinning."""
+        if event.kind == "button" and event.callback_id:
+            try:
+                self.api(timeout=5).answer_callback_query(event.callback_id)
+            except ConnectorError as error:
+                # A replayed transaction answers twice; Telegram refuses the second, which is harmless.
+                _logger.debug("channel %s: answerCallbackQuery: %s", self.channel.id, error)
 
     def rate_limits(self):
-        return RateLimits(per_second=30, per_chat_per_second=1, per_group_per_minute=20)
+        channel = self.channel
+        per_second = 1000.0 if channel.telegram_paid_broadcast else channel.telegram_rate_limit or 30.0
+        return RateLimits(per_second=per_second, per_chat_per_second=1.0, per_group_per_minute=20.0)
 
     def is_group_chat(self, chat_id):
         return str(chat_id).startswith("-")
@@ -43,5 +117,233 @@ class TelegramConnector(Connector):
 class ChatbotChannel(models.Model):
     _inherit = "chatbot.channel"
 
+    telegram_token = fields.Char(
+        "Bot token", groups=SYSTEM_GROUP, copy=False, help="The token BotFather gave for this bot."
+    )
+    telegram_api_url = fields.Char(
+        "Bot API address",
+        default=DEFAULT_API_URL,
+        help="Telegram's Bot API, or a self-hosted Bot API server (bigger files).",
+    )
+    telegram_intake = fields.Selection(
+        [("webhook", "Webhook"), ("polling", "Long polling")],
+        "Receive updates by",
+        default="webhook",
+        help="Webhook: Telegram calls Odoo at once (needs a public HTTPS address). Long polling: Odoo asks "
+        "Telegram every minute and keeps asking while there is traffic (for installs without public HTTPS).",
+    )
+    telegram_public_url = fields.Char(
+        "Odoo's public address",
+        default=lambda self: self.env["ir.config_parameter"].sudo().get_param("web.base.url"),
+        help="The HTTPS address where Telegram reaches this Odoo, e.g. https://erp.example.com",
+    )
+    telegram_webhook_secret = fields.Char(groups=SYSTEM_GROUP, copy=False, readonly=True)
+    telegram_webhook_url = fields.Char(
+        "Webhook address", compute="_compute_telegram_webhook_url", groups=SYSTEM_GROUP
+    )
+    telegram_bot_username = fields.Char("Bot username", readonly=True, copy=False)
+    telegram_bot_name = fields.Char("Bot name", readonly=True, copy=False)
+    telegram_update_offset = fields.Char(readonly=True, copy=False, help="The next getUpdates offset.")
+    telegram_pending_updates = fields.Integer("Pending updates", readonly=True, copy=False)
+    telegram_last_error = fields.Char("Telegram's last error", readonly=True, copy=False)
+    telegram_last_error_date = fields.Datetime("Last error on", readonly=True, copy=False)
+    telegram_checked_date = fields.Datetime("Checked on", readonly=True, copy=False)
+    telegram_rate_limit = fields.Float(
+        "Messages per second",
+        default=30.0,
+        help="Telegram's overall limit for a bot is about 30 messages a second.",
+    )
+    telegram_paid_broadcast = fields.Boolean(
+        "Paid broadcasts",
+        help="Send with allow_paid_broadcast: up to 1000 messages a second, billed in Stars.",
+    )
+
+    @api.model
     def _chatbot_connector_classes(self):
         return {**super()._chatbot_connector_classes(), "telegram": TelegramConnector}
+
+    @api.depends("telegram_public_url", "webhook_key")
+    def _compute_telegram_webhook_url(self):
+        for channel in self:
+            base = (channel.telegram_public_url or "").rstrip("/")
+            channel.telegram_webhook_url = f"{base}{WEBHOOK_PATH}{channel.webhook_key}" if base else False
+
+    @api.constrains("telegram_rate_limit")
+    def _check_telegram_rate_limit(self):
+        for channel in self:
+            if channel.provider == "telegram" and not 0 < channel.telegram_rate_limit <= 1000:
+                raise UserError(self.env._("Messages per second must be between 0 and 1000."))
+
+    # ------------------------------------------------------------------------------------------
+    # Connection
+    # ------------------------------------------------------------------------------------------
+
+    def _telegram_check_rights(self):
+        if not self.env.user.has_group(SYSTEM_GROUP):
+            raise UserError(self.env._("Only system administrators can connect a Telegram bot."))
+        for channel in self:
+            if channel.provider != "telegram":
+                raise UserError(self.env._("%(name)s is not a Telegram channel.", name=channel.name))
+
+    @staticmethod
+    def _telegram_max_connections():
+        """Parallel connections Telegram may open: a few per HTTP worker, within Telegram's 1-100."""
+        workers = tools.config.get("workers") or 1
+        return max(5, min(100, 4 * workers))
+
+    def action_telegram_connect(self):
+        """Check the token (getMe), then register the webhook with a new secret, or switch to long
+        polling. Nothing is saved unless Telegram accepted everything."""
+        self._telegram_check_rights()
+        for channel in self:
+            connector = channel._chatbot_connector()
+            try:
+                api = connector.api()
+                me = api.get_me()
+                values = {
+                    "telegram_bot_username": me.get("username"),
+                    "telegram_bot_name": me.get("first_name"),
+                    "state": "connected",
+                    "status_message": False,
+                    "telegram_last_error": False,
+                    "telegram_last_error_date": False,
+                }
+                if channel.telegram_intake == "webhook":
+                    url = channel.telegram_webhook_url
+                    if not url or not url.startswith(("https://", "http://")):
+                        raise UserError(
+                            self.env._("Give Odoo's public address, e.g. https://erp.example.com")
+                        )
+                    secret = secrets.token_urlsafe(32)
+                    api.set_webhook(url, secret, ALLOWED_UPDATES, self._telegram_max_connections())
+                    values["telegram_webhook_secret"] = secret
+                else:
+                    api.delete_webhook()
+                    values["telegram_webhook_secret"] = False
+            except ConnectorError as error:
+                raise UserError(
+                    self.env._("Telegram refused: %(error)s", error=error)
+                    if not isinstance(error, TransientError)
+                    else self.env._("Telegram cannot be reached: %(error)s", error=error)
+                ) from error
+            channel.sudo().write(values)
+            if channel.telegram_intake == "polling":
+                self.env.ref("chatbot_telegram.ir_cron_chatbot_telegram_poll")._trigger()
+        return True
+
+    def action_telegram_disconnect(self):
+        """Remove the webhook; Telegram keeps undelivered updates for 24 hours."""
+        self._telegram_check_rights()
+        for channel in self:
+            if channel.state == "connected":
+                try:
+                    channel._chatbot_connector().api().delete_webhook()
+                except ConnectorError as error:
+                    raise UserError(self.env._("Telegram refused: %(error)s", error=error)) from error
+            channel.sudo().write({"state": "draft", "telegram_webhook_secret": False})
+        return True
+
+    def action_telegram_check_webhook(self):
+        """Read the webhook's health from Telegram (getWebhookInfo)."""
+        self._telegram_check_rights()
+        for channel in self:
+            channel._telegram_check_webhook(repair=False)
+        return True
+
+    def _telegram_check_webhook(self, repair=True):
+        """Store getWebhookInfo's figures; re-register a webhook that drifted (another URL, none, or
+        deleted by someone) when `repair`."""
+        self.ensure_one()
+        channel_sudo = self.sudo()
+        api = self._chatbot_connector().api()
+        try:
+            info = api.get_webhook_info()
+        except ConnectorError as error:
+            channel_sudo.write({"status_message": str(error), "telegram_checked_date": fields.Datetime.now()})
+            return False
+        error_date = info.get("last_error_date")
+        channel_sudo.write(
+            {
+                "telegram_pending_updates": info.get("pending_update_count", 0),
+                "telegram_last_error": info.get("last_error_message") or False,
+                "telegram_last_error_date": datetime.fromtimestamp(error_date, UTC).replace(tzinfo=None)
+                if error_date
+                else False,
+                "telegram_checked_date": fields.Datetime.now(),
+            }
+        )
+        drifted = info.get("url") != channel_sudo.telegram_webhook_url
+        if drifted and repair and channel_sudo.telegram_webhook_secret:
+            _logger.info("channel %s: the Telegram webhook drifted, registering it again", self.id)
+            try:
+                api.set_webhook(
+                    channel_sudo.telegram_webhook_url,
+                    channel_sudo.telegram_webhook_secret,
+                    ALLOWED_UPDATES,
+                    self._telegram_max_connections(),
+                )
+            except ConnectorError as error:
+                channel_sudo.write({"state": "error", "status_message": str(error)})
+                return False
+        return not drifted
+
+    @api.model
+    def _cron_telegram_check_webhooks(self):
+        """Check every connected webhook channel; repair drifted registrations."""
+        channels = self.search(
+            [("provider", "=", "telegram"), ("state", "=", "connected"), ("telegram_intake", "=", "webhook")]
+        )
+        for channel in channels:
+            channel._telegram_check_webhook(repair=True)
+
+    # ------------------------------------------------------------------------------------------
+    # Long polling
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_telegram_poll(self, time_budget=20, poll_seconds=POLL_SECONDS):
+        """getUpdates for every connected polling channel, for at most `time_budget` seconds. Each batch
+        is stored (idempotently) and its offset saved in one transaction, so a killed worker at worst
+        asks Telegram again for updates that are then recognised as already stored."""
+        started = time.monotonic()
+        channels = self.search(
+            [("provider", "=", "telegram"), ("state", "=", "connected"), ("telegram_intake", "=", "polling")]
+        )
+        stored = 0
+        for channel in channels:
+            while time.monotonic() - started < time_budget:
+                left = time_budget - (time.monotonic() - started)
+                count, more = channel._telegram_poll_once(min(poll_seconds, max(int(left) - 5, 0)))
+                stored += count
+                if not more:
+                    break
+        if stored:
+            # traffic: ask again at once rather than in a minute
+            self.env.ref("chatbot_telegram.ir_cron_chatbot_telegram_poll")._trigger()
+        return stored
+
+    def _telegram_poll_once(self, timeout):
+        """One getUpdates call; returns (updates stored, whether more may be waiting)."""
+        self.ensure_one()
+        offset = int(self.telegram_update_offset or 0) or None
+        try:
+            updates = (
+                self._chatbot_connector()
+                .api(timeout=timeout + 10)
+                .get_updates(offset, timeout, ALLOWED_UPDATES)
+            )
+        except ConnectorError as error:
+            self.sudo().write({"status_message": str(error)})
+            return 0, False
+        stored = 0
+        for update in updates:
+            if self._chatbot_store_inbound(update):
+                stored += 1
+        if updates:
+            self.telegram_update_offset = str(max(int(u["update_id"]) for u in updates) + 1)
+        if self.status_message:
+            self.status_message = False
+        if auto_commit():
+            # the batch and its offset together: after a crash Telegram resends, and storing is idempotent
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return stored, bool(updates)

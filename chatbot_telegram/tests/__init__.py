@@ -1,0 +1,1 @@
+from . import test_connect, test_messages, test_webhook

@@ -1,0 +1,60 @@
+import hmac
+import json
+import logging
+
+from odoo import http
+from odoo.http import request
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
+
+
+class ChatbotTelegramController(http.Controller):
+    @http.route(
+        "/chatbot/telegram/<string:key>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        max_content_length=MAX_BODY,
+    )
+    def chatbot_telegram_webhook(self, key, **kwargs):
+        """Telegram's webhook. Stores the update and answers at once; the inbound queue processes it
+        after this transaction commits.
+
+        Unknown key: 404. Wrong or missing secret: 403, nothing stored. Body over 1 MB: 413. A body
+        that is not JSON, or an update we do not handle: 200 (so that Telegram stops resending), kept in
+        the inbound queue as failed or ignored."""
+        # sudo: the webhook has no user; the key and then the secret prove who calls
+        channel_sudo = (
+            request.env["chatbot.channel"]
+            .sudo()
+            .search([("webhook_key", "=", key), ("provider", "=", "telegram")], limit=1)
+        )
+        if not channel_sudo or not channel_sudo.active:
+            return request.make_json_response({"ok": False}, status=404)
+        secret = request.httprequest.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        expected = channel_sudo.telegram_webhook_secret or ""
+        if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
+            _logger.warning("channel %s: webhook call with a wrong secret refused", channel_sudo.id)
+            return request.make_json_response({"ok": False}, status=403)
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_BODY:
+            return request.make_json_response({"ok": False}, status=413)
+        body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            _logger.info(
+                "channel %s: a webhook body that is not JSON (%s bytes) was kept as failed",
+                channel_sudo.id,
+                len(body),
+            )
+            channel_sudo._chatbot_store_inbound(
+                {"body_bytes": len(body)}, error=request.env._("The body is not JSON.")
+            )
+            return request.make_json_response({"ok": True})
+        channel_sudo._chatbot_store_inbound(payload)
+        return request.make_json_response({"ok": True})

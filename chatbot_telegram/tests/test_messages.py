@@ -1,0 +1,197 @@
+import base64
+
+from odoo.tests import tagged
+
+from odoo.addons.chatbot_base.tools.connector import Button
+
+from .common import TOKEN, TelegramCase, with_update_id
+
+
+@tagged("chatbot", "post_install", "-at_install")
+class TestMessages(TelegramCase):
+    def setUp(self):
+        super().setUp()
+        self.connect()
+
+    def receive(self, update):
+        self.channel._chatbot_store_inbound(with_update_id(update))
+        self.process_inbound()
+        return update
+
+    def test_text_makes_sender_partner_and_dialog(self):
+        user = {
+            "id": 9001,
+            "is_bot": False,
+            "first_name": "Mykola",
+            "last_name": "Shevchuk",
+            "username": "mykola_s",
+            "language_code": "uk",
+        }
+        self.receive(self.fake.make_message_update(9001, "Добрий день!", user=user))
+        dialog = self.dialog_of(9001)
+        self.assertEqual(dialog.message_ids.body, "Добрий день!")
+        sender = dialog.sender_id
+        self.assertEqual((sender.name, sender.username, sender.lang), ("Mykola Shevchuk", "mykola_s", "uk"))
+        self.assertEqual(dialog.partner_id.name, "Mykola Shevchuk")
+
+    def test_start_command_with_payload(self):
+        self.receive(self.fake.make_message_update(9002, "/start promo-42"))
+        self.assertEqual(self.dialog_of(9002).message_ids.body, "/start promo-42")
+
+    def test_photo_and_document_are_downloaded(self):
+        photo_id = self.fake.add_file(TOKEN, b"\x89PNG fake photo bytes", file_path="photos/p1.jpg")
+        doc_id = self.fake.add_file(TOKEN, b"%PDF-1.4 invoice", file_path="documents/invoice.pdf")
+        update = self.fake.make_message_update(
+            9003,
+            None,
+            photo=[
+                {"file_id": photo_id, "file_unique_id": "small", "width": 90, "height": 90, "file_size": 21},
+                {"file_id": photo_id, "file_unique_id": "big", "width": 800, "height": 800, "file_size": 21},
+            ],
+            caption="My kettle",
+        )
+        self.receive(update)
+        self.receive(
+            self.fake.make_message_update(
+                9003,
+                None,
+                document={
+                    "file_id": doc_id,
+                    "file_unique_id": "d1",
+                    "file_name": "invoice.pdf",
+                    "mime_type": "application/pdf",
+                    "file_size": 16,
+                },
+            )
+        )
+        messages = self.dialog_of(9003).message_ids
+        self.assertEqual(messages[0].body, "My kettle")
+        self.assertEqual(messages[0].attachment_ids.raw, b"\x89PNG fake photo bytes")
+        self.assertEqual(messages[1].attachment_ids.name, "invoice.pdf")
+        self.assertEqual(messages[1].attachment_ids.raw, b"%PDF-1.4 invoice")
+
+    def test_file_over_twenty_megabytes_is_reported_not_downloaded(self):
+        big = self.fake.add_file(TOKEN, b"x", file_path="videos/big.mp4", file_size=25 * 1024 * 1024)
+        self.receive(
+            self.fake.make_message_update(
+                9004,
+                None,
+                video={
+                    "file_id": big,
+                    "file_unique_id": "v",
+                    "width": 1,
+                    "height": 1,
+                    "duration": 1,
+                    "file_size": 25 * 1024 * 1024,
+                },
+            )
+        )
+        message = self.dialog_of(9004).message_ids
+        self.assertFalse(message.attachment_ids)
+        self.assertIn("over 20 MB", message.body)
+        self.assertFalse(self.fake.calls_for("getFile"))
+
+    def test_contact_sets_the_phone(self):
+        self.receive(self.fake.make_message_update(9005, "hi"))
+        self.receive(self.fake.make_contact_update(9005, "380501234567"))
+        sender = self.dialog_of(9005).sender_id
+        self.assertEqual(sender.phone, "+380501234567")
+        self.assertEqual(sender.partner_id.phone, "+380501234567")
+
+    def test_edit_updates_the_message(self):
+        update = self.receive(self.fake.make_message_update(9006, "Helo"))
+        message_id = update["message"]["message_id"]
+        edited = self.fake.make_message_update(9006, "Hello")
+        edited["edited_message"] = dict(edited.pop("message"), message_id=message_id, edit_date=1)
+        self.receive(edited)
+        message = self.dialog_of(9006).message_ids
+        self.assertEqual((message.body, message.is_edited), ("Hello", True))
+
+    def test_button_press_is_stored_and_answered(self):
+        self.receive(self.fake.make_message_update(9007, "hi"))
+        self.receive(self.fake.make_callback_update(9007, "answer:yes", message_id=1))
+        self.assertEqual(self.dialog_of(9007).message_ids[-1].button_data, "answer:yes")
+        self.assertEqual(len(self.fake.calls_for("answerCallbackQuery")), 1)
+
+    def test_blocking_the_bot_marks_the_sender(self):
+        self.receive(self.fake.make_message_update(9008, "hi"))
+        self.receive(self.fake.make_my_chat_member_update(9008, "kicked"))
+        sender = self.dialog_of(9008).sender_id
+        self.assertTrue(sender.is_blocked)
+        self.receive(self.fake.make_my_chat_member_update(9008, "member"))
+        self.assertFalse(sender.is_blocked)
+
+    def test_reply_with_buttons_reaches_telegram(self):
+        self.receive(self.fake.make_message_update(9009, "hi"))
+        dialog = self.dialog_of(9009)
+        message = dialog._chatbot_send(
+            "Pick one <please> & thanks", buttons=[[Button("Yes", data="y"), Button("No", data="n")]]
+        )
+        self.send_outbound()
+        sent = self.fake.sent_messages(chat_id=9009)
+        self.assertEqual(sent[-1]["text"], "Pick one <please> & thanks")
+        keyboard = sent[-1]["reply_markup"]["inline_keyboard"]
+        self.assertEqual([[b["text"] for b in row] for row in keyboard], [["Yes", "No"]])
+        self.assertEqual(message.delivery_state, "sent")
+        self.assertEqual(message.external_id, str(sent[-1]["message_id"]))
+
+    def test_long_text_is_split(self):
+        self.receive(self.fake.make_message_update(9010, "hi"))
+        self.dialog_of(9010)._chatbot_send(("word " * 1000).strip())
+        self.send_outbound()
+        parts = self.fake.sent_messages(chat_id=9010)
+        self.assertEqual(len(parts), 2)
+        self.assertEqual(" ".join(p["text"] for p in parts), ("word " * 1000).strip())
+
+    def test_attachment_is_sent_as_a_document(self):
+        self.receive(self.fake.make_message_update(9011, "hi"))
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": "price-list.pdf",
+                "datas": base64.b64encode(b"%PDF-1.4 prices"),
+                "mimetype": "application/pdf",
+            }
+        )
+        self.dialog_of(9011)._chatbot_send("Our prices", attachments=attachment)
+        self.send_outbound()
+        sent = self.fake.sent_messages(chat_id=9011)[-1]
+        self.assertEqual(sent["caption"], "Our prices")
+        self.assertEqual(sent["document"]["file_name"], "price-list.pdf")
+
+    def test_blocked_recipient_is_marked_and_not_retried(self):
+        self.receive(self.fake.make_message_update(9012, "hi"))
+        dialog = self.dialog_of(9012)
+        self.fake.block_chat(9012)
+        message = dialog._chatbot_send("Are you there?")
+        self.send_outbound()
+        self.assertEqual(message.delivery_state, "failed")
+        self.assertIn("blocked", message.delivery_error)
+        self.assertTrue(dialog.sender_id.is_blocked)
+        self.assertEqual(len(self.fake.calls_for("sendMessage", chat_id=9012)), 1)
+
+    def test_too_many_requests_holds_and_then_delivers(self):
+        self.receive(self.fake.make_message_update(9013, "hi"))
+        self.fake.fail_next("sendMessage", chat_id=9013, kind="retry_after", retry_after=1)
+        message = self.dialog_of(9013)._chatbot_send("Wait for it")
+        self.send_outbound()
+        self.assertEqual(message.delivery_state, "sent", "held for retry_after, then sent in the same run")
+        self.assertEqual([m["text"] for m in self.fake.sent_messages(chat_id=9013)], ["Wait for it"])
+
+    def test_server_errors_are_retried(self):
+        self.receive(self.fake.make_message_update(9014, "hi"))
+        self.fake.fail_next("sendMessage", chat_id=9014, kind="server_error", status=502)
+        message = self.dialog_of(9014)._chatbot_send("Still here")
+        self.send_outbound()
+        self.assertEqual(message.delivery_state, "queued")
+        self.assertIn("Bad Gateway", message.delivery_error)
+        message.outbound_id.next_try = message.outbound_id.create_date
+        self.send_outbound()
+        self.assertEqual(message.delivery_state, "sent")
+
+    def test_disconnected_channel_fails_with_a_reason(self):
+        self.receive(self.fake.make_message_update(9015, "hi"))
+        self.channel.with_user(self.sysadmin).action_telegram_disconnect()
+        message = self.dialog_of(9015)._chatbot_send("Hello?")
+        self.send_outbound()
+        self.assertEqual(message.delivery_state, "failed")
+        self.assertIn("not connected", message.delivery_error)
