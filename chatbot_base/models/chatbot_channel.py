@@ -160,6 +160,12 @@ class ChatbotChannel(models.Model):
             self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
         return row[0]
 
+    def _chatbot_on_group_event(self, event):
+        """Hook: a message in a group chat (an operators' group). Connectors that support operators'
+        groups override it; returns the dialog it belongs to, or an empty recordset."""
+        _logger.debug("channel %s: group message in chat %s ignored", self.id, event.chat_id)
+        return self.env["chatbot.dialog"]
+
     # ------------------------------------------------------------------------------------------
     # Processing one normalised event
     # ------------------------------------------------------------------------------------------
@@ -170,6 +176,9 @@ class ChatbotChannel(models.Model):
         self.ensure_one()
         if event.sender is None:
             return self.env["chatbot.dialog"]
+        if event.is_group:
+            # An operators' group is not a customer: the connector says which dialog it is about.
+            return self._chatbot_on_group_event(event)
         sender = self.env["chatbot.sender"]._chatbot_get_or_create(self, event.sender, event.chat_id)
         if event.kind in ("blocked", "unblocked"):
             sender.is_blocked = event.kind == "blocked"

@@ -247,6 +247,17 @@ class ChatbotDialog(models.Model):
         self.write(values)
         return message
 
+    def _chatbot_on_operator_message(self, text, operator=None, attachments=None):
+        """An operator answered (from Discuss, a private chat with the bot, an operators' group): the
+        answer goes to the customer. chatbot_operator extends this (first reply, status)."""
+        self.ensure_one()
+        return self._chatbot_send(
+            text,
+            author_kind="operator",
+            attachments=attachments,
+            author_user=operator.user_id if operator else None,
+        )
+
     def action_close(self):
         """Close the dialog."""
         self.filtered(lambda d: d.state != "closed").write(
