@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..tools.connector import UnsupportedEvent
+from ..tools.connector import MalformedEvent, UnsupportedEvent
 
 _logger = logging.getLogger(__name__)
 
@@ -131,6 +131,9 @@ class ChatbotInbound(models.Model):
             self.write(
                 {"state": "ignored", "error": str(error) or False, "processed_date": fields.Datetime.now()}
             )
+            return
+        except MalformedEvent as error:
+            self.write({"state": "failed", "error": str(error), "attempts": self.attempts + 1})
             return
         except Exception as error:
             self.env.invalidate_all(flush=False)

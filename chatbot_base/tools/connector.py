@@ -146,6 +146,10 @@ class UnsupportedEvent(ConnectorError):
     """An update the suite does not handle: stored as ignored."""
 
 
+class MalformedEvent(ConnectorError):
+    """An update that cannot be read (missing or wrongly typed fields): stored as failed, not retried."""
+
+
 class TransientError(ConnectorError):
     """A network error, a timeout or a 5xx: retried with back-off."""
 

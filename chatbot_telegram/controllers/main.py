@@ -46,6 +46,8 @@ class ChatbotTelegramController(http.Controller):
         body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
         try:
             payload = json.loads(body)
+            if "\x00" in json.dumps(payload, ensure_ascii=False):
+                raise ValueError("NUL characters cannot be stored")  # PostgreSQL's jsonb refuses them
         except ValueError:
             _logger.info(
                 "channel %s: a webhook body that is not JSON (%s bytes) was kept as failed",

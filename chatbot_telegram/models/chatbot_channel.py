@@ -10,6 +10,7 @@ from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
 from odoo.addons.chatbot_base.tools.connector import (
     Connector,
     ConnectorError,
+    MalformedEvent,
     RateLimits,
     RetryLater,
     TransientError,
@@ -47,7 +48,11 @@ class TelegramConnector(Connector):
         return update_key(payload)
 
     def parse(self, payload):
-        events = parse_update(payload, bot_username=self.channel.telegram_bot_username)
+        try:
+            events = parse_update(payload, bot_username=self.channel.telegram_bot_username)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            # the parser's messages never quote the payload
+            raise MalformedEvent(str(error) or type(error).__name__) from None
         files = [file for event in events for file in event.files]
         if files:
             api = self.api(timeout=30)

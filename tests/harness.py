@@ -1,0 +1,189 @@
+"""The end-to-end harness: a real Odoo server with workers on the test database, next to the fake
+Telegram Bot API server, driven over HTTP; shared by the e2e tests and the benchmarks.
+
+Environment (set by `./bots test`): BOTS_ODOO_SRC, BOTS_ADDONS_PATH, BOTS_TEST_DB, BOTS_DB_ARGS.
+"""
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV_NAMES = ("BOTS_ODOO_SRC", "BOTS_ADDONS_PATH", "BOTS_TEST_DB", "BOTS_DB_ARGS")
+TOKEN = "987654321:E2E-token-for-the-fake-server-only_x"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings():
+    """The test database settings, or a RuntimeError naming what is missing."""
+    missing = [name for name in ENV_NAMES if not os.environ.get(name)]
+    if missing:
+        raise RuntimeError(f"run through `./bots test` (or set {', '.join(missing)})")
+    return {
+        "src": os.environ["BOTS_ODOO_SRC"],
+        "addons_path": os.environ["BOTS_ADDONS_PATH"],
+        "db": os.environ["BOTS_TEST_DB"],
+        "db_args": json.loads(os.environ["BOTS_DB_ARGS"]),
+    }
+
+
+def load_fake_telegram():
+    """The fake Bot API server module, loaded by path (chatbot_telegram is an addon, not a package here)."""
+    if "bots_fake_telegram" in sys.modules:
+        return sys.modules["bots_fake_telegram"]
+    path = os.path.join(ROOT, "chatbot_telegram", "tests", "fake_telegram.py")
+    spec = importlib.util.spec_from_file_location("bots_fake_telegram", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def registry(conf):
+    """Odoo's registry of the test database, in this process: to prepare data and read results."""
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(
+        [f"--addons-path={conf['addons_path']}", *conf["db_args"], "--log-level=warn"]
+    )
+    return Registry(conf["db"])
+
+
+@contextmanager
+def odoo_env(reg, commit=True):
+    """An environment as superuser on a new cursor, committed at the end so the server sees it."""
+    from odoo import SUPERUSER_ID, api
+
+    with reg.cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, {})
+        if not commit:
+            cr.rollback()
+
+
+class OdooServer:
+    """odoo-bin in prefork mode: `workers` HTTP workers and one cron worker."""
+
+    def __init__(self, conf, workers=2, log_level="info"):
+        self.conf = conf
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = os.path.join(tempfile.mkdtemp(prefix="bots-odoo-"), "server.log")
+        self.log_level = log_level
+        self.process = None
+
+    def start(self, timeout=90):
+        conf = self.conf
+        cmd = [
+            sys.executable, os.path.join(conf["src"], "odoo-bin"),
+            f"--addons-path={conf['addons_path']}", *conf["db_args"],
+            "-d", conf["db"], f"--db-filter=^{conf['db']}$",
+            f"--workers={self.workers}", "--max-cron-threads=1", f"--http-port={self.port}",
+            f"--gevent-port={free_port()}", "--http-interface=127.0.0.1", f"--logfile={self.log}",
+            f"--log-level={self.log_level}", "--limit-time-real=120", "--limit-time-real-cron=120",
+            "--limit-memory-soft=4294967296", "--limit-memory-hard=5368709120",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited with {self.process.returncode}; log: {self.log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/web/health", timeout=2):
+                    return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"Odoo did not answer within {timeout} s; log: {self.log}")
+
+    def worker_pids(self):
+        """The pids of the server's worker processes (HTTP and cron), children of the master."""
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True
+        )
+        return [int(pid) for pid in out.stdout.split()]
+
+    def kill_workers(self):
+        """SIGKILL every worker, as the OOM killer would; the master starts new ones."""
+        for pid in self.worker_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN):
+    """A client bot with a Telegram channel connected to `fake`, its webhook pointing at `server`."""
+    fake.add_bot(token, username="e2e_shop_bot", first_name="E2E shop")
+    with odoo_env(reg) as env:
+        bot = env["chatbot.bot"].create({"name": f"{name} bot", "bot_type": "client"})
+        channel = env["chatbot.channel"].create(
+            {
+                "name": name,
+                "bot_id": bot.id,
+                "provider": "telegram",
+                "telegram_token": token,
+                "telegram_api_url": fake.base_url,
+                "telegram_public_url": server.url,
+            }
+        )
+        channel.action_telegram_connect()
+        return {
+            "bot_id": bot.id,
+            "channel_id": channel.id,
+            "secret": channel.telegram_webhook_secret,
+            "webhook": channel.telegram_webhook_url,
+        }
+
+
+def post_json(url, body, secret, timeout=30):
+    """POST as Telegram does; returns (status, seconds)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.perf_counter() - started
+
+
+def wait_for(predicate, timeout=60, interval=0.2):
+    """Poll `predicate` until it returns a truthy value; return it, or the last value after `timeout`."""
+    deadline = time.time() + timeout
+    value = predicate()
+    while not value and time.time() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
