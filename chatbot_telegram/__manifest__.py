@@ -12,6 +12,7 @@
     "data": [
         "data/ir_cron_data.xml",
         "views/chatbot_channel_views.xml",
+        "views/chatbot_group_views.xml",
     ],
     "demo": ["demo/chatbot_telegram_demo.xml"],
     "installable": True,

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV_NAMES = ("BOTS_ODOO_SRC", "BOTS_ADDONS_PATH", "BOTS_TEST_DB", "BOTS_DB_ARGS")
 TOKEN = "987654321:E2E-token-for-the-fake-server-only_x"
+_CONFIGURED = []
 
 
 def free_port():
@@ -58,9 +59,12 @@ def registry(conf):
     import odoo
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(
-        [f"--addons-path={conf['addons_path']}", *conf["db_args"], "--log-level=warn"]
-    )
+    if not _CONFIGURED:
+        # Odoo's configuration can be parsed once per process
+        odoo.tools.config.parse_config(
+            [f"--addons-path={conf['addons_path']}", *conf["db_args"], "--log-level=warn"]
+        )
+        _CONFIGURED.append(True)
     return Registry(conf["db"])
 
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import requests
-from conftest import odoo_env
+from harness import odoo_env
 
 pytestmark = pytest.mark.e2e
 

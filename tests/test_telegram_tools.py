@@ -16,7 +16,7 @@ import traceback
 
 import pytest
 import requests
-from conftest import load_fake_telegram
+from harness import load_fake_telegram
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

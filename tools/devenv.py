@@ -659,13 +659,28 @@ def cmd_test(options):
                 say(f"Odoo exited with {process.returncode} (log above)")
             results["odoo"] = counts
         if not options.no_pytest:
+            if options.no_odoo:
+                say(f"installing {', '.join(ADDONS)} into {dbname} for the end-to-end tests ...")
+                run(
+                    odoo_cmd(
+                        src,
+                        server,
+                        "-d",
+                        dbname,
+                        "-i",
+                        ",".join(ADDONS),
+                        "--stop-after-init",
+                        "--log-level=warn",
+                        f"--http-port={free_port()}",
+                    )
+                )
             junit = os.path.join(work, "pytest.xml")
             env = dict(
                 os.environ,
                 **server.env(),
                 BOTS_ODOO_SRC=src,
                 BOTS_ADDONS_PATH=addons_path(src),
-                BOTS_TEST_DB=dbname if not options.no_odoo else "",
+                BOTS_TEST_DB=dbname,
                 BOTS_DB_ARGS=json.dumps(server.odoo_args()),
             )
             cmd = [
@@ -706,6 +721,65 @@ def cmd_test(options):
     return 1 if failed else 0
 
 
+def cmd_bench(options):
+    """Run tests/bench_<name>.py against a throwaway database with the addons installed."""
+    script = os.path.join(ROOT, "tests", f"bench_{options.name}.py")
+    if not os.path.isfile(script):
+        names = sorted(n[6:-3] for n in os.listdir(os.path.join(ROOT, "tests")) if n.startswith("bench_"))
+        raise SetupError(f"no benchmark {options.name!r}; there are: {', '.join(names)}")
+    src = find_odoo_src()
+    ensure_venv(src)
+    work = tempfile.mkdtemp(prefix="bots-bench-")
+    os.chmod(work, 0o755)
+    server = database_server(os.path.join(work, "pgdata"), throwaway=True)
+    try:
+        server.start()
+        dbname = f"bots_bench_{os.getpid()}"
+        say(f"installing {', '.join(ADDONS)} into {dbname} ...")
+        run(
+            odoo_cmd(
+                src,
+                server,
+                "-d",
+                dbname,
+                "-i",
+                ",".join(ADDONS),
+                "--stop-after-init",
+                "--log-level=warn",
+                f"--http-port={free_port()}",
+            )
+        )
+        env = dict(
+            os.environ,
+            **server.env(),
+            BOTS_ODOO_SRC=src,
+            BOTS_ADDONS_PATH=addons_path(src),
+            BOTS_TEST_DB=dbname,
+            BOTS_DB_ARGS=json.dumps(server.odoo_args()),
+            PYTHONPATH=os.path.join(ROOT, "tests"),
+        )
+        return run([venv_python(), script], check=False, cwd=ROOT, env=env).returncode
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cmd_play(options):
+    """Play a Telegram user against the Odoo that `./bots up` runs (tools/telegram_play.py)."""
+    config = os.path.join(STATE, f"{options.db}.conf")
+    if not os.path.isfile(config) or not os.path.isfile(venv_python()):
+        raise SetupError(f"start Odoo first with `./bots up` (no {config})")
+    with open(config, encoding="utf-8") as handle:
+        port = re.search(r"^http_port = (\d+)", handle.read(), re.M).group(1)
+    args = ["--url", f"http://127.0.0.1:{port}", "--db", options.db, *options.args]
+    return run(
+        [venv_python(), os.path.join(ROOT, "tools", "telegram_play.py"), *args], check=False
+    ).returncode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bots", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -719,13 +793,19 @@ def main(argv=None):
     test.add_argument("-k", help="pytest -k expression for the top-level suite")
     test.add_argument("--no-odoo", action="store_true", help="skip Odoo's tests (pytest only)")
     test.add_argument("--no-pytest", action="store_true", help="skip the top-level pytest suite")
+    bench = sub.add_parser("bench", help="run a benchmark (tests/bench_<name>.py) on a throwaway database")
+    bench.add_argument("name", help="e.g. telegram")
+    play = sub.add_parser("play", help="be a Telegram user in this terminal, talking to `./bots up`'s Odoo")
+    play.add_argument("--db", default=os.environ.get("BOTS_DB", "bots"))
+    play.add_argument("args", nargs=argparse.REMAINDER, help="--bot NAME, --name 'Your Name' ...")
     options = parser.parse_args(argv)
     # Ctrl-C and a plain `kill` both stop Odoo and the private cluster cleanly (also when started in the
     # background, where SIGINT is ignored by default).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        return cmd_up(options) if options.command == "up" else cmd_test(options)
+        commands = {"up": cmd_up, "test": cmd_test, "bench": cmd_bench, "play": cmd_play}
+        return commands[options.command](options)
     except SetupError as error:
         print(f"bots: {error}", file=sys.stderr, flush=True)
         return 2

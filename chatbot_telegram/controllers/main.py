@@ -10,6 +10,17 @@ _logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
 
 
+def _has_nul(value):
+    """Whether a decoded JSON value holds a NUL character, which PostgreSQL's jsonb refuses."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class ChatbotTelegramController(http.Controller):
     @http.route(
         "/chatbot/telegram/<string:key>",
@@ -46,7 +57,7 @@ class ChatbotTelegramController(http.Controller):
         body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
         try:
             payload = json.loads(body)
-            if "\x00" in json.dumps(payload, ensure_ascii=False):
+            if _has_nul(payload):
                 raise ValueError("NUL characters cannot be stored")  # PostgreSQL's jsonb refuses them
         except ValueError:
             _logger.info(

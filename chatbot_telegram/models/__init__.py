@@ -1,1 +1,1 @@
-from . import chatbot_channel
+from . import chatbot_channel, chatbot_channel_group, chatbot_dialog, chatbot_dialog_message

@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+
+
+class ChatbotDialogMessage(models.Model):
+    """A customer's message as relayed into the operators' Telegram group."""
+
+    _inherit = "chatbot.dialog.message"
+
+    telegram_has_files = fields.Boolean(
+        "Came with files",
+        readonly=True,
+        copy=False,
+        help="The customer's Telegram message carried files (even ones too big to download): it is copied "
+        "into the operators' group as it is.",
+    )
+    telegram_group_outbound_id = fields.Many2one(
+        "chatbot.outbound",
+        "Relay to the operators' group",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    telegram_group_message_id = fields.Char(
+        "Message id in the operators' group",
+        compute="_compute_telegram_group_message_id",
+        store=True,
+        readonly=False,
+        copy=False,
+        index="btree_not_null",
+        help="An operator's reply to this message in the group answers its dialog.",
+    )
+
+    @api.depends("telegram_group_outbound_id.provider_message_id")
+    def _compute_telegram_group_message_id(self):
+        for message in self:
+            if message.telegram_group_outbound_id:
+                # queued text: the group's id of the message is known once the queue sent it
+                message.telegram_group_message_id = message.telegram_group_outbound_id.provider_message_id
+            else:
+                # copied at once (copyMessage): the id was written directly, and stays
+                message.telegram_group_message_id = message.telegram_group_message_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # chatbot.dialog._chatbot_receive names the customer's Telegram message that came with files
+        files_of = self.env.context.get("chatbot_telegram_files_of")
+        if files_of:
+            for vals in vals_list:
+                if vals.get("direction") == "in" and vals.get("external_id") == files_of:
+                    vals["telegram_has_files"] = True
+        return super().create(vals_list)
