@@ -11,6 +11,7 @@ _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BATCH_SIZE = 50
+COMMIT_EVERY = 20
 
 
 def backoff(attempts):
@@ -89,8 +90,8 @@ class ChatbotInbound(models.Model):
     @api.model
     def _cron_process(self, time_budget=50):
         """Process due updates in batches until none is left or the time budget is spent."""
-        started = time.monotonic()
-        done = 0
+        started = last_commit = time.monotonic()
+        done = uncommitted = 0
         while time.monotonic() - started < time_budget:
             batch = self._claim(BATCH_SIZE)
             if not batch:
@@ -98,9 +99,15 @@ class ChatbotInbound(models.Model):
             for row in batch:
                 row._process_one()
                 done += 1
-                if auto_commit():
-                    # one update per transaction: a worker killed mid-batch loses nothing done before
+                uncommitted += 1
+                # Commit every few updates or 0.1 s: a worker killed mid-way rolls back only those, which
+                # stay pending and are processed again, once; replies wait at most 0.1 s for the commit.
+                if auto_commit() and (uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit > 0.1):
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+                    last_commit, uncommitted = time.monotonic(), 0
+            if auto_commit():
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                last_commit, uncommitted = time.monotonic(), 0
         remaining = self.search_count([("state", "=", "pending"), ("next_try", "<=", fields.Datetime.now())])
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if remaining:

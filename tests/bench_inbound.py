@@ -1,0 +1,72 @@
+"""Benchmark of inbound processing in one worker, without HTTP: how many Telegram text updates per second
+the inbound queue turns into dialog messages, and the SQL queries per update.
+
+Run with `./bots bench inbound` (BENCH_UPDATES, default 2000; BENCH_PROFILE=1 prints a cProfile summary).
+"""
+
+import cProfile
+import os
+import pstats
+import sys
+import time
+
+from harness import load_fake_telegram, odoo_env, registry, settings
+
+UPDATES = int(os.environ.get("BENCH_UPDATES", 2000))
+CHATS = 200
+
+
+def main():
+    conf = settings()
+    reg = registry(conf)
+    fake_module = load_fake_telegram()
+    with odoo_env(reg) as env:
+        bot = env["chatbot.bot"].create({"name": "Inbound benchmark", "bot_type": "client"})
+        channel = env["chatbot.channel"].create(
+            {"name": "Inbound benchmark", "bot_id": bot.id, "provider": "telegram"}
+        )
+        env.cr.execute(
+            "UPDATE ir_cron SET active = false WHERE id = %s",
+            [env.ref("chatbot_base.ir_cron_chatbot_inbound_process").id],
+        )
+        for i in range(UPDATES):
+            update = fake_module.make_message_update(800_000 + i % CHATS, f"text {i}")
+            update["update_id"] = 30_000_000 + i
+            update["message"]["message_id"] = i + 1
+            channel._chatbot_store_inbound(update)
+        channel_id = channel.id
+    # first contact of each chat (sender, partner, dialog) is part of the figure, as in real traffic
+    profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+    import odoo.sql_db
+
+    queries_before = odoo.sql_db.sql_counter
+    started = time.perf_counter()
+    with odoo_env(reg) as env:
+        if profiler:
+            profiler.enable()
+        done = env["chatbot.inbound"].with_context(bench=True)._cron_process(time_budget=3600)
+        if profiler:
+            profiler.disable()
+    elapsed = time.perf_counter() - started
+    queries = odoo.sql_db.sql_counter - queries_before
+    with odoo_env(reg) as env:
+        env.cr.execute(
+            "SELECT state, count(*) FROM chatbot_inbound WHERE channel_id = %s GROUP BY state", [channel_id]
+        )
+        states = dict(env.cr.fetchall())
+        env.cr.execute(
+            "UPDATE ir_cron SET active = true WHERE id = %s",
+            [env.ref("chatbot_base.ir_cron_chatbot_inbound_process").id],
+        )
+    print(
+        f"inbound processing, one worker, {UPDATES} text updates from {CHATS} chats: "
+        f"{done / elapsed:.0f} updates/s, {queries / max(done, 1):.1f} SQL queries per update, "
+        f"states {states}"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+    return 0 if states.get("done") == UPDATES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
