@@ -96,7 +96,9 @@ class OdooServer:
         cmd = [
             sys.executable, os.path.join(conf["src"], "odoo-bin"),
             f"--addons-path={conf['addons_path']}", *conf["db_args"],
-            "-d", conf["db"], f"--db-filter=^{conf['db']}$",
+            # one database by name (db_name), no dbfilter: Odoo then never lists the databases, which a
+            # dbfilter makes it do on every request without a session (every webhook call)
+            "-d", conf["db"],
             f"--workers={self.workers}", "--max-cron-threads=1", f"--http-port={self.port}",
             f"--gevent-port={free_port()}", "--http-interface=127.0.0.1", f"--logfile={self.log}",
             f"--log-level={self.log_level}", "--limit-time-real=120", "--limit-time-real-cron=120",
