@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from harness import load_fake_telegram
 
-TOKEN = "100000001:PLAYGROUND-token-of-the-fake-server"
+TOKEN = "100000001:PLAYGROUND-fake-token"
 CHANNEL_NAME = "Playground (fake Telegram)"
 
 

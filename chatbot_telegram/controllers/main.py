@@ -1,6 +1,7 @@
 import hmac
 import json
 import logging
+import math
 
 from odoo import http
 from odoo.http import request
@@ -8,6 +9,19 @@ from odoo.http import request
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
+
+
+def _refuse_constant(name):
+    """NaN and Infinity are not JSON (Python accepts them, PostgreSQL's jsonb does not)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text):
+    """1e400 reads as infinity in Python, which PostgreSQL's jsonb refuses."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number out of range")
+    return value
 
 
 def _has_nul(value):
@@ -56,7 +70,7 @@ class ChatbotTelegramController(http.Controller):
             return request.make_json_response({"ok": False}, status=413)
         body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
         try:
-            payload = json.loads(body)
+            payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
             if _has_nul(payload):
                 raise ValueError("NUL characters cannot be stored")  # PostgreSQL's jsonb refuses them
         except ValueError:

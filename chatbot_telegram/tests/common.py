@@ -7,7 +7,7 @@ from odoo.tests.common import TransactionCase
 
 from .fake_telegram import FakeTelegram
 
-TOKEN = "123456789:TEST-token_for_the_fake_server_only"
+TOKEN = "123456789:TEST-fake-server-token"
 UPDATE_IDS = itertools.count(500000)
 
 
