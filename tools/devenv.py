@@ -797,8 +797,11 @@ def main(argv=None):
     bench.add_argument("name", help="e.g. telegram")
     play = sub.add_parser("play", help="be a Telegram user in this terminal, talking to `./bots up`'s Odoo")
     play.add_argument("--db", default=os.environ.get("BOTS_DB", "bots"))
-    play.add_argument("args", nargs=argparse.REMAINDER, help="--bot NAME, --name 'Your Name' ...")
-    options = parser.parse_args(argv)
+    options, extra = parser.parse_known_args(argv)
+    if options.command == "play":
+        options.args = extra  # --bot NAME, --name "Your Name" ...: tools/telegram_play.py's options
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # Ctrl-C and a plain `kill` both stop Odoo and the private cluster cleanly (also when started in the
     # background, where SIGINT is ignored by default).
     signal.signal(signal.SIGINT, signal.default_int_handler)
