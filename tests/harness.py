@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
+import requests
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV_NAMES = ("BOTS_ODOO_SRC", "BOTS_ADDONS_PATH", "BOTS_TEST_DB", "BOTS_DB_ARGS")
 TOKEN = "987654321:E2E-token-for-the-fake-server-only_x"
@@ -193,3 +195,35 @@ def wait_for(predicate, timeout=60, interval=0.2):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+class Rpc:
+    """A logged-in JSON-RPC client of the web client's endpoints."""
+
+    def __init__(self, url, db, login, password):
+        self.url = url
+        self.session = requests.Session()
+        result = self.call("/web/session/authenticate", {"db": db, "login": login, "password": password})
+        self.uid = result["uid"]
+
+    def call(self, path, params):
+        response = self.session.post(
+            f"{self.url}{path}", json={"jsonrpc": "2.0", "method": "call", "params": params}, timeout=30
+        )
+        response.raise_for_status()
+        body = response.json()
+        if "error" in body:
+            raise RpcError(body["error"]["data"]["name"], body["error"]["data"]["message"])
+        return body["result"]
+
+    def kw(self, model, method, *args, **kwargs):
+        return self.call(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+
+class RpcError(Exception):
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name = name

@@ -4,42 +4,9 @@ import threading
 import time
 
 import pytest
-import requests
-from harness import odoo_env
+from harness import Rpc, RpcError, odoo_env
 
 pytestmark = pytest.mark.e2e
-
-
-class Rpc:
-    """A logged-in JSON-RPC client of the web client's endpoints."""
-
-    def __init__(self, url, db, login, password):
-        self.url = url
-        self.session = requests.Session()
-        result = self.call("/web/session/authenticate", {"db": db, "login": login, "password": password})
-        self.uid = result["uid"]
-
-    def call(self, path, params):
-        response = self.session.post(
-            f"{self.url}{path}", json={"jsonrpc": "2.0", "method": "call", "params": params}, timeout=30
-        )
-        response.raise_for_status()
-        body = response.json()
-        if "error" in body:
-            raise RpcError(body["error"]["data"]["name"], body["error"]["data"]["message"])
-        return body["result"]
-
-    def kw(self, model, method, *args, **kwargs):
-        return self.call(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        )
-
-
-class RpcError(Exception):
-    def __init__(self, name, message):
-        super().__init__(f"{name}: {message}")
-        self.name = name
 
 
 FIGURES = ["name", "bot_type", "operator_count", "dialog_count", "channel_count", "sender_count"]

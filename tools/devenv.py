@@ -661,28 +661,9 @@ def cmd_test(options):
         if not options.no_pytest:
             if options.no_odoo:
                 say(f"installing {', '.join(ADDONS)} into {dbname} for the end-to-end tests ...")
-                run(
-                    odoo_cmd(
-                        src,
-                        server,
-                        "-d",
-                        dbname,
-                        "-i",
-                        ",".join(ADDONS),
-                        "--stop-after-init",
-                        "--log-level=warn",
-                        f"--http-port={free_port()}",
-                    )
-                )
+                install_addons(src, server, dbname)
             junit = os.path.join(work, "pytest.xml")
-            env = dict(
-                os.environ,
-                **server.env(),
-                BOTS_ODOO_SRC=src,
-                BOTS_ADDONS_PATH=addons_path(src),
-                BOTS_TEST_DB=dbname,
-                BOTS_DB_ARGS=json.dumps(server.odoo_args()),
-            )
+            env = suite_env(src, server, dbname)
             cmd = [
                 venv_python(),
                 "-m",
@@ -721,6 +702,36 @@ def cmd_test(options):
     return 1 if failed else 0
 
 
+def install_addons(src, server, dbname):
+    """A new database with the five addons and their demo data, nothing else run."""
+    run(
+        odoo_cmd(
+            src,
+            server,
+            "-d",
+            dbname,
+            "-i",
+            ",".join(ADDONS),
+            "--stop-after-init",
+            "--log-level=warn",
+            f"--http-port={free_port()}",
+        )
+    )
+
+
+def suite_env(src, server, dbname):
+    """The variables the pytest suite and the benchmarks read (tests/harness.py)."""
+    return dict(
+        os.environ,
+        **server.env(),
+        BOTS_ODOO_SRC=src,
+        BOTS_ADDONS_PATH=addons_path(src),
+        BOTS_TEST_DB=dbname,
+        BOTS_DB_ARGS=json.dumps(server.odoo_args()),
+        PYTHONPATH=os.path.join(ROOT, "tests"),
+    )
+
+
 def cmd_bench(options):
     """Run tests/bench_<name>.py against a throwaway database with the addons installed."""
     script = os.path.join(ROOT, "tests", f"bench_{options.name}.py")
@@ -736,28 +747,8 @@ def cmd_bench(options):
         server.start()
         dbname = f"bots_bench_{os.getpid()}"
         say(f"installing {', '.join(ADDONS)} into {dbname} ...")
-        run(
-            odoo_cmd(
-                src,
-                server,
-                "-d",
-                dbname,
-                "-i",
-                ",".join(ADDONS),
-                "--stop-after-init",
-                "--log-level=warn",
-                f"--http-port={free_port()}",
-            )
-        )
-        env = dict(
-            os.environ,
-            **server.env(),
-            BOTS_ODOO_SRC=src,
-            BOTS_ADDONS_PATH=addons_path(src),
-            BOTS_TEST_DB=dbname,
-            BOTS_DB_ARGS=json.dumps(server.odoo_args()),
-            PYTHONPATH=os.path.join(ROOT, "tests"),
-        )
+        install_addons(src, server, dbname)
+        env = suite_env(src, server, dbname)
         return run([venv_python(), script], check=False, cwd=ROOT, env=env).returncode
     except KeyboardInterrupt:
         say("interrupted")

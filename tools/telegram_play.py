@@ -24,38 +24,10 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 
-from harness import load_fake_telegram
+from harness import Rpc, RpcError, load_fake_telegram
 
 TOKEN = "100000001:PLAYGROUND-fake-token"
 CHANNEL_NAME = "Playground (fake Telegram)"
-
-
-class Odoo:
-    """A JSON-RPC client of the web client's endpoints, logged in."""
-
-    def __init__(self, url, db, login, password):
-        self.url = url.rstrip("/")
-        self.session = requests.Session()
-        params = {"db": db, "login": login, "password": password}
-        result = self.call("/web/session/authenticate", params)
-        if not result.get("uid"):
-            raise SystemExit(f"login {login!r} refused by {url}")
-
-    def call(self, path, params):
-        response = self.session.post(
-            f"{self.url}{path}", json={"jsonrpc": "2.0", "method": "call", "params": params}, timeout=30
-        )
-        response.raise_for_status()
-        body = response.json()
-        if "error" in body:
-            raise SystemExit(f"Odoo: {body['error']['data']['message']}")
-        return body["result"]
-
-    def kw(self, model, method, *args, **kwargs):
-        return self.call(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        )
 
 
 def database_of(url):
@@ -135,8 +107,12 @@ def main(argv=None):
     fake = load_fake_telegram().FakeTelegram(retry_delay=1.0)
     fake.start()
     fake.add_bot(TOKEN, username="playground_bot", first_name="Playground")
-    odoo = Odoo(options.url, db, options.login, options.password)
-    bot, channel_id = attach_channel(odoo, options.bot, fake)
+    try:
+        odoo = Rpc(options.url, db, options.login, options.password)
+        bot, channel_id = attach_channel(odoo, options.bot, fake)
+    except RpcError as error:
+        fake.stop()
+        raise SystemExit(f"Odoo refused: {error}") from None
     first, *last = options.name.split(" ", 1)
     user = {
         "id": options.chat_id,

@@ -25,11 +25,8 @@ types.
 """
 
 import html
-import importlib.util
 import json
 import logging
-import os
-import sys
 import time
 import urllib.parse
 
@@ -49,31 +46,13 @@ from telegram.constants import (
     MessageLimit,
 )
 
-try:
-    from odoo.addons.chatbot_base.tools.connector import (
-        ChatMigrated,
-        ConnectorError,
-        RecipientBlocked,
-        RetryLater,
-        TransientError,
-    )
-except ImportError:
-    # Outside Odoo (plain pytest): load chatbot_base's module by path, once, under a name that parse.py
-    # uses too, so both modules raise and build the very same classes.
-    _connector = sys.modules.get("chatbot_base_tools_connector")
-    if _connector is None:
-        _path = os.path.join(os.path.dirname(__file__), "..", "..", "chatbot_base", "tools", "connector.py")
-        _spec = importlib.util.spec_from_file_location(
-            "chatbot_base_tools_connector", os.path.normpath(_path)
-        )
-        _connector = importlib.util.module_from_spec(_spec)
-        sys.modules[_spec.name] = _connector
-        _spec.loader.exec_module(_connector)
-    ChatMigrated = _connector.ChatMigrated
-    ConnectorError = _connector.ConnectorError
-    RecipientBlocked = _connector.RecipientBlocked
-    RetryLater = _connector.RetryLater
-    TransientError = _connector.TransientError
+from .connector_types import connector as _connector
+
+ChatMigrated = _connector.ChatMigrated
+ConnectorError = _connector.ConnectorError
+RecipientBlocked = _connector.RecipientBlocked
+RetryLater = _connector.RetryLater
+TransientError = _connector.TransientError
 
 _logger = logging.getLogger(__name__)
 

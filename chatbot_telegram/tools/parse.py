@@ -13,40 +13,19 @@ raises :class:`UnsupportedEvent` naming its kind; a malformed one raises ``Value
 module ever quotes the payload.
 """
 
-import importlib.util
 import mimetypes
-import os
 import re
-import sys
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageType
 
-try:
-    from odoo.addons.chatbot_base.tools.connector import (
-        InboundEvent,
-        InboundFile,
-        SenderProfile,
-        Thread,
-        UnsupportedEvent,
-    )
-except ImportError:
-    # Outside Odoo (plain pytest): load chatbot_base's module by path, once, under a name that bot_api.py
-    # uses too, so both modules raise and build the very same classes.
-    _connector = sys.modules.get("chatbot_base_tools_connector")
-    if _connector is None:
-        _path = os.path.join(os.path.dirname(__file__), "..", "..", "chatbot_base", "tools", "connector.py")
-        _spec = importlib.util.spec_from_file_location(
-            "chatbot_base_tools_connector", os.path.normpath(_path)
-        )
-        _connector = importlib.util.module_from_spec(_spec)
-        sys.modules[_spec.name] = _connector
-        _spec.loader.exec_module(_connector)
-    InboundEvent = _connector.InboundEvent
-    InboundFile = _connector.InboundFile
-    SenderProfile = _connector.SenderProfile
-    Thread = _connector.Thread
-    UnsupportedEvent = _connector.UnsupportedEvent
+from .connector_types import connector as _connector
+
+InboundEvent = _connector.InboundEvent
+InboundFile = _connector.InboundFile
+SenderProfile = _connector.SenderProfile
+Thread = _connector.Thread
+UnsupportedEvent = _connector.UnsupportedEvent
 
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 MESSAGE_KINDS = {"message": "message", "edited_message": "edit"}
