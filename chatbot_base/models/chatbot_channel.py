@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.connector import Connector
+from ..tools.cron_wakeup import wake_cron
 
 _logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class ChatbotChannel(models.Model):
             _logger.debug("channel %s: update %s already stored", self.id, external_id)
             return None
         if state == "pending":
-            self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
+            wake_cron(self.env, "chatbot_base.ir_cron_chatbot_inbound_process")
         return row[0]
 
     def _chatbot_on_group_event(self, event):

@@ -13,6 +13,7 @@ from ..tools.connector import (
     RetryLater,
     TransientError,
 )
+from ..tools.cron_wakeup import wake_cron
 from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class ChatbotOutbound(models.Model):
                 "payload": message.to_dict(),
             }
         )
-        self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
+        wake_cron(self.env, "chatbot_base.ir_cron_chatbot_outbound_send")
         return row
 
     # ------------------------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-from . import connector
+from . import connector, cron_wakeup
