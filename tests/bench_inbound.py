@@ -13,7 +13,7 @@ import time
 from harness import load_fake_telegram, odoo_env, registry, settings
 
 UPDATES = int(os.environ.get("BENCH_UPDATES", 2000))
-CHATS = 200
+CHATS = int(os.environ.get("BENCH_CHATS", 200))
 
 
 def main():
