@@ -89,5 +89,5 @@ class TestAccess(ChatbotCase):
         Bot = self.env["chatbot.bot"].with_user(self.bot_user)
         Bot.web_search_read([], {f: {} for f in fields_}, limit=2)
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=8):
+        with self.assertQueryCount(__system__=7):
             Bot.web_search_read([], {f: {} for f in fields_}, limit=80)
