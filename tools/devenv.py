@@ -501,29 +501,14 @@ def cmd_up(options):
         digest = addons_digest()
         if installed is None or set(ADDONS) - installed:
             say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
-            run(
-                odoo_cmd(
-                    src, server, "-d", dbname, "-i", ",".join(ADDONS), "--stop-after-init", "--log-level=warn"
-                )
-            )
+            install_addons(src, server, dbname)
         else:
             with contextlib.suppress(FileNotFoundError), open(stamp, encoding="utf-8") as handle:
                 if handle.read() == digest:
                     digest = None
             if digest:
                 say("the addons changed since the last run: updating them ...")
-                run(
-                    odoo_cmd(
-                        src,
-                        server,
-                        "-d",
-                        dbname,
-                        "-u",
-                        ",".join(ADDONS),
-                        "--stop-after-init",
-                        "--log-level=warn",
-                    )
-                )
+                install_addons(src, server, dbname, mode="-u")
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write(addons_digest())
         port = options.port or free_port(8069)
@@ -702,15 +687,15 @@ def cmd_test(options):
     return 1 if failed else 0
 
 
-def install_addons(src, server, dbname):
-    """A new database with the five addons and their demo data, nothing else run."""
+def install_addons(src, server, dbname, mode="-i"):
+    """Install (-i: a new database, with demo data) or update (-u) the five addons, nothing else run."""
     run(
         odoo_cmd(
             src,
             server,
             "-d",
             dbname,
-            "-i",
+            mode,
             ",".join(ADDONS),
             "--stop-after-init",
             "--log-level=warn",
