@@ -21,7 +21,7 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV_NAMES = ("BOTS_ODOO_SRC", "BOTS_ADDONS_PATH", "BOTS_TEST_DB", "BOTS_DB_ARGS")
-TOKEN = "987654321:E2E-token-for-the-fake-server-only_x"
+TOKEN = "987654321:E2E-fake-token"
 _CONFIGURED = []
 
 

@@ -8,8 +8,6 @@ from ..tools.connector import OutboundMessage
 
 _logger = logging.getLogger(__name__)
 
-OPEN_STATES = ("bot", "waiting", "active")
-
 
 class ChatbotDialog(models.Model):
     """A conversation between a sender and a bot. A sender has at most one open dialog per bot."""
@@ -73,6 +71,7 @@ class ChatbotDialog(models.Model):
     @api.depends("partner_id")
     def _compute_customer_user_id(self):
         for dialog in self:
+            # sudo: users of the Bots app may not read res.users; only the link is shown
             dialog.customer_user_id = dialog.partner_id.sudo().user_ids[:1]
 
     def _compute_message_stats(self):

@@ -96,6 +96,16 @@ def fake_messenger():
         yield FakeConnector
 
 
+def role_users(env, prefix):
+    """One user per role of the Bots app: `<prefix>_admin`, `<prefix>_manager`, `<prefix>_user`."""
+    return tuple(
+        new_test_user(
+            env, f"{prefix}_{role}", groups=f"base.group_user,chatbot_base.chatbot_base_group_{role}"
+        )
+        for role in ("admin", "manager", "user")
+    )
+
+
 class ChatbotCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
@@ -103,15 +113,7 @@ class ChatbotCase(TransactionCase):
         cls.fake = cls.enterClassContext(fake_messenger())
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.ua")
-        cls.bot_admin = new_test_user(
-            cls.env, "bot_admin", groups="base.group_user,chatbot_base.chatbot_base_group_admin"
-        )
-        cls.bot_manager = new_test_user(
-            cls.env, "bot_manager", groups="base.group_user,chatbot_base.chatbot_base_group_manager"
-        )
-        cls.bot_user = new_test_user(
-            cls.env, "bot_user", groups="base.group_user,chatbot_base.chatbot_base_group_user"
-        )
+        cls.bot_admin, cls.bot_manager, cls.bot_user = role_users(cls.env, "bot")
         cls.bot = cls.env["chatbot.bot"].create({"name": "Test bot", "bot_type": "client"})
         cls.channel = cls.env["chatbot.channel"].create(
             {"name": "Fake", "bot_id": cls.bot.id, "provider": "fake"}

@@ -1,4 +1,6 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import role_users
 
 
 @tagged("chatbot", "post_install", "-at_install")
@@ -9,15 +11,7 @@ class TestUi(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.company.country_id = cls.env.ref("base.ua")
-        cls.admin = new_test_user(
-            cls.env, "tour_admin", groups="base.group_user,chatbot_base.chatbot_base_group_admin"
-        )
-        cls.manager = new_test_user(
-            cls.env, "tour_manager", groups="base.group_user,chatbot_base.chatbot_base_group_manager"
-        )
-        cls.user = new_test_user(
-            cls.env, "tour_user", groups="base.group_user,chatbot_base.chatbot_base_group_user"
-        )
+        cls.admin, cls.manager, cls.user = role_users(cls.env, "tour")
         bot = cls.env["chatbot.bot"].create({"name": "Tour bot", "bot_type": "operator", "sequence": 0})
         provider = cls.env["chatbot.channel"]._selection_provider()[0][0]
         channel = cls.env["chatbot.channel"].create(
