@@ -118,7 +118,8 @@ class ChatbotSender(models.Model):
         else:
             sender._chatbot_update_profile(profile, chat_id)
         if profile.phone:
-            sender._chatbot_set_phone(profile.phone)
+            # the partner is linked once, below, with the profile's picture
+            sender._chatbot_set_phone(profile.phone, link_partner=False)
         if profile.email and not sender.email:
             sender.email = profile.email
         sender.last_message_date = fields.Datetime.now()
@@ -163,8 +164,9 @@ class ChatbotSender(models.Model):
                 return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return None
 
-    def _chatbot_set_phone(self, number):
-        """Keep the number (normalised when valid) and put it on the partner that has none."""
+    def _chatbot_set_phone(self, number, link_partner=True):
+        """Keep the number (normalised when valid) and put it on the partner that has none; without a
+        partner yet, look for one with this number (unless the caller links the partner itself)."""
         self.ensure_one()
         phone = self._chatbot_normalize_phone(number) or number.strip()
         if phone != self.phone:
@@ -174,7 +176,7 @@ class ChatbotSender(models.Model):
             partner_sudo = self.partner_id.sudo()
             if not partner_sudo.phone and not partner_sudo.mobile:
                 partner_sudo.phone = phone
-        elif self.bot_id.create_partner:
+        elif link_partner and self.bot_id.create_partner:
             self._chatbot_ensure_partner()
 
     def _chatbot_find_partner(self):

@@ -46,6 +46,15 @@ class TestPartner(ChatbotCase):
         self.receive(1, chat=3008, user={"id": 3008, "name": "Pic", "photo": png_b64})
         self.assertEqual(base64.b64decode(self.dialog_of(3008).partner_id.image_1920)[:8], png[:8])
 
+    def test_profile_with_phone_and_picture_gives_both_to_the_partner(self):
+        png_b64 = (
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+        )
+        self.receive(1, chat=3009, user={"id": 3009, "name": "Both", "phone": "0671113344", "photo": png_b64})
+        partner = self.dialog_of(3009).partner_id
+        self.assertEqual(partner.phone, "+380671113344")
+        self.assertEqual(base64.b64decode(partner.image_1920)[:8], base64.b64decode(png_b64)[:8])
+
     def test_existing_partner_is_matched_by_email(self):
         existing = self.env["res.partner"].create({"name": "Anna", "email": "Anna@Example.com"})
         self.receive(1, chat=3004, user={"id": 3004, "name": "Anna K", "email": "anna@example.com"})
