@@ -8,6 +8,19 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["chatbot_base", "sms"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/chatbot_operator_security.xml",
+        "data/ir_cron_data.xml",
+        "views/chatbot_bot_views.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "chatbot_operator/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "chatbot_operator/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

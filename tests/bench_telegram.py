@@ -84,7 +84,47 @@ def processed(reg, channel_id, first_id, last_id):
         return env.cr.fetchone()
 
 
-def sustained(world, fake, reg):
+def cpu_seconds(server):
+    """CPU seconds used so far by: this process (the load generator and the fake Telegram), the Odoo
+    server (master, HTTP and cron workers), PostgreSQL."""
+    import psutil
+
+    def total(processes):
+        seconds = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            seconds += times.user + times.system
+        return seconds
+
+    odoo = psutil.Process(server.process.pid)
+    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+    return {
+        "load generator": total([psutil.Process()]),
+        "odoo": total([odoo, *odoo.children(recursive=True)]),
+        "postgres": total(postgres),
+    }
+
+
+def sample_waits(reg, stop, counts):
+    """With BENCH_SAMPLE=1: what the database sessions are doing, every 0.1 s (to find lock waits)."""
+    with odoo_env(reg, commit=False) as env:
+        while not stop.is_set():
+            env.cr.execute(
+                """SELECT coalesce(wait_event_type, 'CPU') || ' ' || coalesce(wait_event, '') || ' | '
+                          || left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+                     FROM pg_stat_activity
+                    WHERE backend_type = 'client backend' AND pid != pg_backend_pid() AND state = 'active'"""
+            )
+            for (key,) in env.cr.fetchall():
+                counts[key] = counts.get(key, 0) + 1
+            env.cr.rollback()
+            time.sleep(0.1)
+
+
+def sustained(world, fake, reg, server):
     first_id, counter, lock, stop = 20_000_000, [0], threading.Lock(), threading.Event()
     acked, refused = [], []
 
@@ -98,6 +138,10 @@ def sustained(world, fake, reg):
                 (acked if status == 200 else refused).append(update_id)
 
     threads = [threading.Thread(target=sender, args=(i,)) for i in range(SENDERS)]
+    cpu_before = cpu_seconds(server)
+    waits = {}
+    if os.environ.get("BENCH_SAMPLE"):
+        threads.append(threading.Thread(target=sample_waits, args=(reg, stop, waits)))
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -106,6 +150,9 @@ def sustained(world, fake, reg):
     for thread in threads:
         thread.join()
     sent_for = time.perf_counter() - started
+    cpu_after = cpu_seconds(server)
+    for key, count in sorted(waits.items(), key=lambda item: -item[1])[:25]:
+        print(f"{count:6d}  {key}")
     last_id = first_id + counter[0]
     done_while_sending = processed(reg, world["channel_id"], first_id, last_id)[0]
     deadline = time.time() + 900
@@ -133,6 +180,11 @@ def sustained(world, fake, reg):
         "processed_per_s_while_sending": done_while_sending / sent_for,
         "processed_per_s_overall": done / drained,
         "drain_seconds": drained - sent_for,
+        "cpu_share": {
+            name: (cpu_after[name] - cpu_before[name]) / sent_for / (os.cpu_count() or 1)
+            for name in cpu_after
+        },
+        "processed_per_s_draining": (done - done_while_sending) / max(drained - sent_for, 1e-9),
     }
 
 
@@ -141,7 +193,7 @@ def main():
     reg = registry(conf)
     fake = load_fake_telegram().FakeTelegram()
     fake.start()
-    server = OdooServer(conf, workers=2, log_level="warn").start()
+    server = OdooServer(conf, workers=2, log_level=os.environ.get("BENCH_LOG", "warn")).start()
     try:
         world = connect_channel(reg, fake, server, name="Benchmark Telegram")
         print(f"Odoo --workers=2 --max-cron-threads=1, fake Telegram, {os.cpu_count()} cores")
@@ -156,15 +208,18 @@ def main():
             f"webhook ack, {SENDERS} concurrent senders at 1 update/s each, {ack['requests']} updates: "
             f"p50 {ack['p50_ms']:.1f} ms, p99 {ack['p99_ms']:.1f} ms, {ack['errors']} errors"
         )
-        result = sustained(world, fake, reg)
+        result = sustained(world, fake, reg, server)
         print(
             f"sustained {SECONDS} s, {SENDERS} senders back to back: {result['acknowledged']} acknowledged "
             f"({result['stored_per_s']:.0f}/s), {result['refused']} refused or timed out; processed "
             f"{result['processed_per_s_while_sending']:.0f}/s while sending, "
             f"{result['processed_per_s_overall']:.0f}/s overall "
-            f"(queue drained {result['drain_seconds']:.0f} s after sending stopped); lost {result['lost']}, "
+            f"(queue drained {result['drain_seconds']:.0f} s after sending stopped, "
+            f"{result['processed_per_s_draining']:.0f}/s); lost {result['lost']}, "
             f"processed twice {result['processed_twice']}"
         )
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in result["cpu_share"].items())
+        print(f"CPU while sending (share of {os.cpu_count()} cores): {shares}")
         return 0 if not (result["lost"] or result["processed_twice"]) else 1
     finally:
         server.stop()

@@ -161,6 +161,10 @@ class ChatbotChannel(models.Model):
             wake_cron(self.env, "chatbot_base.ir_cron_chatbot_inbound_process")
         return row[0]
 
+    def _chatbot_has_operator_group(self):
+        """Whether operators answer this channel's customers from a group chat (connector-defined)."""
+        return False
+
     def _chatbot_on_group_event(self, event):
         """Hook: a message in a group chat (an operators' group). Connectors that support operators'
         groups override it; returns the dialog it belongs to, or an empty recordset."""

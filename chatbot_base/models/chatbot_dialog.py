@@ -194,6 +194,11 @@ class ChatbotDialog(models.Model):
     def _chatbot_on_customer_edit(self, message, event):
         """Hook: the customer edited an earlier message."""
 
+    def _chatbot_relay_to_group(self, message):
+        """Post the customer's `message` into the operators' group of the dialog's channel. Connectors with
+        operators' groups implement it; returns the message, or an empty recordset when there is no group."""
+        return self.env["chatbot.dialog.message"]
+
     # ------------------------------------------------------------------------------------------
     # Outbound
     # ------------------------------------------------------------------------------------------

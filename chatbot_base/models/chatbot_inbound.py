@@ -3,9 +3,12 @@ import threading
 import time
 from datetime import timedelta
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import api, fields, models
 
 from ..tools.connector import MalformedEvent, UnsupportedEvent
+from ..tools.cron_wakeup import cron_time_budget
 
 _logger = logging.getLogger(__name__)
 
@@ -88,8 +91,10 @@ class ChatbotInbound(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
-    def _cron_process(self, time_budget=50):
-        """Process due updates in batches until none is left or the time budget is spent."""
+    def _cron_process(self, time_budget=None):
+        """Process due updates in batches until none is left or the time budget is spent (see
+        `cron_time_budget`); with updates left, the job triggers itself again."""
+        time_budget = cron_time_budget() if time_budget is None else time_budget
         started = last_commit = time.monotonic()
         done = uncommitted = 0
         while time.monotonic() - started < time_budget:
@@ -97,9 +102,14 @@ class ChatbotInbound(models.Model):
             if not batch:
                 break
             for row in batch:
-                row._process_one()
+                conflict = row._process_one() == "conflict"
                 done += 1
                 uncommitted += 1
+                if conflict and auto_commit():
+                    # another transaction changed what this one read: retrying needs a new snapshot
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                    last_commit, uncommitted = time.monotonic(), 0
+                    break
                 # Commit every few updates or 0.1 s: a worker killed mid-way rolls back only those, which
                 # stay pending and are processed again, once; replies wait at most 0.1 s for the commit.
                 if auto_commit() and (uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit > 0.1):
@@ -108,8 +118,12 @@ class ChatbotInbound(models.Model):
             if auto_commit():
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 last_commit, uncommitted = time.monotonic(), 0
-        remaining = self.search_count([("state", "=", "pending"), ("next_try", "<=", fields.Datetime.now())])
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        remaining = self.search_count(
+            [("state", "=", "pending"), ("next_try", "<=", fields.Datetime.now())], limit=1
+        )
+        # remaining work is not reported to Odoo (it would call this job up to ten times in a row, past the
+        # worker's time limit): the job triggers itself, and the other due jobs run in between
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         if remaining:
             self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
         else:
@@ -145,6 +159,18 @@ class ChatbotInbound(models.Model):
         except Exception as error:
             self.env.invalidate_all(flush=False)
             attempts = self.attempts + 1
+            if isinstance(error, TransactionRollbackError):
+                # a serialization failure or a deadlock with another worker (two routing the same operator):
+                # not the update's fault; retried in a second, after the caller commits
+                self.write(
+                    {
+                        "attempts": attempts,
+                        "error": f"{type(error).__name__}: {error}",
+                        "next_try": fields.Datetime.now() + timedelta(seconds=1),
+                        **({"state": "failed"} if attempts >= MAX_ATTEMPTS else {}),
+                    }
+                )
+                return "conflict"
             _logger.warning(
                 "chatbot.inbound %s: attempt %s failed: %s",
                 self.id,

@@ -13,7 +13,7 @@ from ..tools.connector import (
     RetryLater,
     TransientError,
 )
-from ..tools.cron_wakeup import wake_cron
+from ..tools.cron_wakeup import cron_time_budget, wake_cron
 from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
@@ -89,8 +89,10 @@ class ChatbotOutbound(models.Model):
     # ------------------------------------------------------------------------------------------
 
     @api.model
-    def _cron_send(self, time_budget=50):
-        """Send due messages of every channel, one worker per channel at a time."""
+    def _cron_send(self, time_budget=None):
+        """Send due messages of every channel, one worker per channel at a time, for at most the time budget
+        (see `cron_time_budget`); the job then triggers itself for what is left."""
+        time_budget = cron_time_budget() if time_budget is None else time_budget
         started = time.monotonic()
         self._fail_stale_sending()
         self.env.flush_all()

@@ -55,13 +55,17 @@ class FakeConnector(Connector):
             InboundFile(name=f["name"], mimetype=f.get("mimetype", "text/plain"), data=f["data"].encode())
             for f in payload.get("files", [])
         ]
+        text = payload.get("text", "")
+        command, _space, args = text[1:].partition(" ") if text.startswith("/") else ("", "", "")
         return [
             InboundEvent(
                 kind=payload.get("kind", "message"),
                 chat_id=str(payload["chat"]),
                 sender=profile,
                 message_id=str(payload.get("message_id", payload["id"])),
-                text=payload.get("text", ""),
+                text=text,
+                command=command.lower(),
+                command_args=args.strip(),
                 button_data=payload.get("button", ""),
                 contact_phone=payload.get("contact_phone", ""),
                 files=files,

@@ -58,3 +58,19 @@ def wake_cron(env, xmlid):
     )
     dbname = env.cr.dbname
     env.cr.postcommit.add(lambda: _notify(dbname))
+
+
+def cron_time_budget(longest=10.0):
+    """Seconds one run of a queue's cron job may work before it hands the worker back.
+
+    Odoo kills a cron job after `limit_time_real_cron` seconds (default: `limit_time_real`, 120 s) of one
+    `_process_job`, which calls a job that reports remaining work up to ten times in a row: the queues
+    therefore never report remaining work to Odoo, they stop after this budget and trigger themselves again,
+    which also lets the other due jobs (replies waiting in the outbound queue) run in between. A quarter
+    of the limit, at most `longest` seconds."""
+    from odoo.tools import config
+
+    limit = config.get("limit_time_real_cron") or 0
+    if limit < 0:  # -1: the same as limit_time_real
+        limit = config.get("limit_time_real") or 0
+    return min(longest, limit / 4) if limit > 0 else longest

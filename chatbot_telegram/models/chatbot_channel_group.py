@@ -214,6 +214,11 @@ class ChatbotChannel(models.Model):
     # Operators' messages in the group
     # ------------------------------------------------------------------------------------------
 
+    def _chatbot_has_operator_group(self):
+        if self.provider == "telegram":
+            return bool(self.telegram_group_chat_id)
+        return super()._chatbot_has_operator_group()
+
     def _chatbot_on_group_event(self, event):
         """A message in the operators' group answers the dialog of its topic, else the dialog of the relayed
         message it replies to; anything else gets a hint on how to answer."""

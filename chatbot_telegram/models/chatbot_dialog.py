@@ -106,6 +106,9 @@ class ChatbotDialog(models.Model):
     # Relaying the customer's messages
     # ------------------------------------------------------------------------------------------
 
+    def _chatbot_relay_to_group(self, message):
+        return self._telegram_relay_to_group(message) or super()._chatbot_relay_to_group(message)
+
     def _telegram_relay_to_group(self, message):
         """Post the customer's `message` (a chatbot.dialog.message of this dialog) into the operators' group
         of the dialog's channel: into the dialog's topic in a forum group (created on first use), with the

@@ -1,0 +1,338 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
+
+# The seed's default texts (§1.1.6), in English; each is translatable per bot.
+DEFAULT_TEXTS = {
+    "text_not_found": "Press /start to talk.",
+    "text_connected": "connected to chat. Please start messaging!",
+    "text_no_operator": "Sorry, no operator available",
+    "text_how_to_end": "If you would like to end your consultation Press: /end",
+    "text_moderation": "Please wait for approval you as consultant",
+    "text_approved": "You Approved",
+    "text_rejected": "You Reject",
+    "text_completed": "Consultation completed",
+    "text_timeout": "Thank you for contacting us. We will contact you as soon as possible.",
+    "text_queue": "All operators are busy. You are number {position} in the queue.",
+}
+
+
+def _default_text(key):
+    def default(self):
+        return self.env._(DEFAULT_TEXTS[key])  # pylint: disable=gettext-variable
+
+    return default
+
+
+class ChatbotBot(models.Model):
+    """Settings of consultation bots (seed §1.1.6) and joining them as an operator (§1.1.2)."""
+
+    _inherit = "chatbot.bot"
+
+    # --- the nine texts of the seed, and the queue's -------------------------------------------
+    text_not_found = fields.Text(
+        "Message not found",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_not_found"),
+        help="Sent when the bot waits for the start message and the customer writes something else.",
+    )
+    text_connected = fields.Text(
+        "Connection with an operator",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_connected"),
+        help="Sent after the operator's name when an operator takes the dialog (see \"Send greeting "
+        'automatically").',
+    )
+    text_no_operator = fields.Text(
+        "No operator available",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_no_operator"),
+        help="Sent when no operator has joined the bot or none is Active; the customer then waits until the "
+        "max waiting time.",
+    )
+    text_how_to_end = fields.Text(
+        "How to end the consultation",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_how_to_end"),
+        help="Sent when an operator connects.",
+    )
+    text_moderation = fields.Text(
+        "Moderation",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_moderation"),
+        help="Sent to a messenger user who asks to become an operator (/operator), until an administrator "
+        "approves or rejects them.",
+    )
+    text_approved = fields.Text(
+        "Approved", translate=True, groups=ADMIN_GROUP, default=_default_text("text_approved")
+    )
+    text_rejected = fields.Text(
+        "Rejected", translate=True, groups=ADMIN_GROUP, default=_default_text("text_rejected")
+    )
+    text_completed = fields.Text(
+        "Consultation completed",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_completed"),
+        help="Sent when the dialog is closed: by /end, by the operator, or after the dialog end time.",
+    )
+    text_timeout = fields.Text(
+        "After the max waiting time",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_timeout"),
+        help="Sent to a customer who waited for an operator longer than the max waiting time; the dialog "
+        "then closes.",
+    )
+    text_queue = fields.Text(
+        "Position in the queue",
+        translate=True,
+        groups=ADMIN_GROUP,
+        default=_default_text("text_queue"),
+        help="Sent when every operator is busy, and again when the position changes. {position} is replaced "
+        "by the customer's position.",
+    )
+    # --- behaviour ----------------------------------------------------------------------------------
+    is_sudo = fields.Boolean(
+        "Sudo",
+        groups=ADMIN_GROUP,
+        help="Actions started from the bot's dialogs run with full rights instead of the rights of the bot's "
+        "processing user.",
+    )
+    odoo_operators_only = fields.Boolean(
+        "Odoo operators only",
+        groups=ADMIN_GROUP,
+        help="Only Odoo users answer; requests to become an operator from a messenger are refused.",
+    )
+    max_parallel_chats = fields.Integer(
+        "Max parallel chats",
+        default=5,
+        groups=ADMIN_GROUP,
+        help="How many dialogs an Odoo operator handles at once; the same for every operator. A messenger "
+        "operator handles one.",
+    )
+    max_waiting_time = fields.Integer(
+        "Max waiting time",
+        default=15,
+        groups=ADMIN_GROUP,
+        help='Minutes a customer waits for an operator before getting the "after the max waiting time" '
+        "message (the dialog then closes). 0: wait without limit.",
+    )
+    dialog_end_time = fields.Integer(
+        "Dialog end time",
+        default=60,
+        groups=ADMIN_GROUP,
+        help="Minutes without a message after which a dialog with an operator closes. 0: never.",
+    )
+    wait_start_message = fields.Boolean(
+        "Wait for the start message",
+        default=True,
+        groups=ADMIN_GROUP,
+        help='Wait for /start (Telegram\'s "Start" button) before talking; otherwise the first message of '
+        "the customer starts the conversation.",
+    )
+    send_greeting = fields.Boolean(
+        "Send greeting automatically",
+        default=True,
+        groups=ADMIN_GROUP,
+        help='Send "connection with an operator" when an operator takes the dialog.',
+    )
+    send_after_lead = fields.Boolean(
+        "Send message after lead creation",
+        default=True,
+        groups=ADMIN_GROUP,
+        help='Send the text of a "create lead" step after the lead is created.',
+    )
+    # --- the current user as an operator ---------------------------------------------------------
+    is_joined = fields.Boolean("Joined", compute="_compute_is_joined")
+
+    _sql_constraints = [
+        (
+            "max_parallel_chats_positive",
+            "CHECK(max_parallel_chats > 0)",
+            "Max parallel chats must be at least 1.",
+        ),
+        (
+            "max_waiting_time_positive",
+            "CHECK(max_waiting_time >= 0)",
+            "The max waiting time cannot be negative.",
+        ),
+        (
+            "dialog_end_time_positive",
+            "CHECK(dialog_end_time >= 0)",
+            "The dialog end time cannot be negative.",
+        ),
+    ]
+
+    @api.depends_context("uid")
+    def _compute_is_joined(self):
+        # sudo: the user learns only whether they themselves joined
+        joined = set(
+            self.env["chatbot.operator"]
+            .sudo()
+            .search([("bot_id", "in", self.ids), ("user_id", "=", self.env.uid)])
+            .bot_id.ids
+        )
+        for bot in self:
+            bot.is_joined = bot.id in joined
+
+    def _chatbot_settings(self):
+        """The settings and texts, readable by code running for any user (the fields are admin-only)."""
+        self.ensure_one()
+        return self.sudo()
+
+    def _chatbot_text(self, key, **values):
+        """A text of the bot in the language of the current context, with its {placeholders} filled."""
+        text = self._chatbot_settings()[key] or ""
+        for name, value in values.items():
+            text = text.replace("{%s}" % name, str(value))
+        return text
+
+    def action_join(self):
+        """Join the consultation bot as an operator (seed §1.1.2)."""
+        for bot in self:
+            if bot.bot_type != "operator":
+                raise UserError(
+                    self.env._("Only an Operator Chat bot has operators: %(bot)s is not one.", bot=bot.name)
+                )
+            # sudo: any user of the Bots app may make themselves an operator, not someone else
+            Operator = self.env["chatbot.operator"].sudo().with_context(active_test=False)
+            operator = Operator.search([("bot_id", "=", bot.id), ("user_id", "=", self.env.uid)], limit=1)
+            if operator:
+                operator.active = True
+            else:
+                operator = Operator.create(
+                    {
+                        "bot_id": bot.id,
+                        "user_id": self.env.uid,
+                        "status": self.env["chatbot.operator"]._chatbot_user_status(),
+                    }
+                )
+            bot._chatbot_dispatch_queue()
+        return True
+
+    def action_leave(self):
+        """Stop being an operator of the bot. The dialogs the user has open stay theirs until closed or
+        transferred."""
+        # sudo: the user removes only their own operator record
+        operators = (
+            self.env["chatbot.operator"]
+            .sudo()
+            .search([("bot_id", "in", self.ids), ("user_id", "=", self.env.uid)])
+        )
+        operators.active = False
+        return True
+
+    # ------------------------------------------------------------------------------------------
+    # Routing
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_pick_operator(self, partner=None, exclude=None):
+        """Lock and return the operator who takes a new dialog of `partner`, or an empty recordset.
+
+        The Active operator with the fewest active dialogs below the limit; the operators whose "User
+        Salesperson" is the partner's salesperson first; ties to the one idle longest. Operators who serve
+        only their own clients are considered only for those. One indexed query, whatever the number of
+        dialogs; `FOR UPDATE SKIP LOCKED`: two workers routing at the same moment never both fill the last
+        place of one operator (the second skips the row the first holds; under Odoo's REPEATABLE READ a row
+        changed by a transaction that committed meanwhile raises a serialization failure, and the work is
+        retried)."""
+        self.ensure_one()
+        settings = self._chatbot_settings()
+        salesperson = (partner.user_id.id if partner else None) or None
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT o.id FROM chatbot_operator o
+             WHERE o.bot_id = %(bot)s AND o.active AND o.status = 'active'
+               AND COALESCE(o.active_dialog_count, 0) < CASE WHEN o.user_id IS NULL THEN 1 ELSE %(max)s END
+               AND (o.user_id IS NOT NULL OR NOT %(odoo_only)s)
+               AND (o.only_my_clients IS NOT TRUE OR o.salesperson_id = %(salesperson)s)
+               AND o.id != ALL(%(exclude)s)
+             ORDER BY (o.salesperson_id = %(salesperson)s) IS TRUE DESC, COALESCE(o.active_dialog_count, 0),
+                      o.last_assignment_date NULLS FIRST, o.id
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED
+            """,
+            {
+                "bot": self.id,
+                "max": settings.max_parallel_chats,
+                "odoo_only": settings.odoo_operators_only,
+                "salesperson": salesperson,
+                "exclude": list(exclude.ids if exclude else []),
+            },
+        )
+        row = self.env.cr.fetchone()
+        return self.env["chatbot.operator"].browse(row[0] if row else [])
+
+    def _chatbot_has_available_operators(self):
+        """Whether an operator could take dialogs at all (joined, Active): when none can, customers get
+        the "no operator available" text instead of a place in the queue."""
+        self.ensure_one()
+        domain = [("bot_id", "=", self.id), ("status", "=", "active")]
+        if self._chatbot_settings().odoo_operators_only:
+            domain.append(("user_id", "!=", False))
+        return bool(self.env["chatbot.operator"].sudo().search_count(domain, limit=1))
+
+    def _chatbot_dispatch_queue(self, limit=20):
+        """Give waiting dialogs to operators who have room, oldest first; at most `limit` per call (the
+        queue cron goes on). Waiting dialogs are locked with SKIP LOCKED: two dispatchers never take the
+        same one."""
+        assigned = self.env["chatbot.dialog"]
+        for bot in self.filtered(lambda b: b.bot_type == "operator"):
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT id FROM chatbot_dialog
+                 WHERE operator_bot_id = %s AND state = 'waiting'
+                 ORDER BY queue_date, id
+                 LIMIT %s
+                 FOR UPDATE SKIP LOCKED
+                """,
+                [bot.id, limit],
+            )
+            waiting = self.env["chatbot.dialog"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+            for dialog in waiting:
+                operator = bot._chatbot_pick_operator(dialog.partner_id)
+                if not operator:
+                    if not dialog.partner_id.user_id:
+                        break  # nobody has room for anyone: the rest of the queue waits too
+                    continue  # a client of a busy salesperson; others may still go to someone
+                dialog._chatbot_assign(operator)
+                assigned |= dialog
+        if assigned:
+            self.env.ref("chatbot_operator.ir_cron_chatbot_operator_queue")._trigger()
+        return assigned
+
+    def _chatbot_tell_positions(self, first=50):
+        """Tell the first `first` waiting customers of each bot their new position when it went down since
+        they were last told (one window query per bot; the rest of the queue hears it when they get there)."""
+        for bot in self:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT id, position FROM (
+                    SELECT id, queue_position,
+                           row_number() OVER (ORDER BY queue_date, id) AS position
+                      FROM chatbot_dialog
+                     WHERE operator_bot_id = %s AND state = 'waiting'
+                     ORDER BY queue_date, id
+                     LIMIT %s) q
+                 WHERE queue_position > position
+                """,
+                [bot.id, first],
+            )
+            for dialog_id, position in self.env.cr.fetchall():
+                self.env["chatbot.dialog"].sudo().browse(dialog_id)._chatbot_tell_position(position)
+
+    def _chatbot_operator_bot(self):
+        """The consultation bot whose operators serve this bot's customers (chatbot_client links client
+        bots to theirs)."""
+        self.ensure_one()
+        return self if self.bot_type == "operator" else self.browse()

@@ -1,0 +1,511 @@
+import logging
+import time
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
+from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
+from odoo.addons.chatbot_base.tools.connector import OutboundMessage
+from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
+
+_logger = logging.getLogger(__name__)
+
+
+
+class ChatbotDialog(models.Model):
+    """The operator side of a dialog: the queue, the routing to an operator, the conversation in Discuss
+    or in the operator's messenger, the customer's commands, the timeouts."""
+
+    _inherit = "chatbot.dialog"
+
+    operator_bot_id = fields.Many2one(
+        "chatbot.bot",
+        "Operator bot",
+        compute="_compute_operator_bot_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        help="The consultation bot that routes this dialog to its operators.",
+    )
+    queue_date = fields.Datetime("Waiting since", readonly=True, copy=False)
+    queue_position = fields.Integer("Told position", readonly=True, copy=False)
+    assign_date = fields.Datetime("Taken on", readonly=True, copy=False)
+    close_reason = fields.Selection(
+        [
+            ("customer", "Ended by the customer"),
+            ("operator", "Closed by the operator"),
+            ("inactivity", "No activity"),
+            ("timeout", "Waited too long"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    discuss_channel_id = fields.Many2one(
+        "discuss.channel",
+        "Conversation",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    served_by_group = fields.Boolean(
+        "Served by the operators' group",
+        readonly=True,
+        copy=False,
+        help="The customer's messages go to the operators' group of the channel.",
+    )
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS chatbot_dialog_waiting_idx "
+            "ON chatbot_dialog (operator_bot_id, queue_date, id) WHERE state = 'waiting'"
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS chatbot_dialog_active_idx "
+            "ON chatbot_dialog (operator_id, last_activity_date) WHERE state = 'active'"
+        )
+
+    @api.depends("bot_id")
+    def _compute_operator_bot_id(self):
+        for dialog in self:
+            if not dialog.operator_bot_id and dialog.bot_id.bot_type == "operator":
+                dialog.operator_bot_id = dialog.bot_id
+
+    # ------------------------------------------------------------------------------------------
+    # Customer events
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_on_customer_event(self, message, event):
+        super()._chatbot_on_customer_event(message, event)
+        if self.bot_id.bot_type != "operator":
+            return  # a client bot's flow handles it, and hands over with _chatbot_request_operator
+        bot = self.bot_id
+        command = event.command
+        if command == "operator":
+            self.sender_id._chatbot_request_operator_role(self)
+            return
+        if command == "end":
+            if self.state in ("waiting", "active"):
+                self._chatbot_end("customer")
+            else:
+                self._chatbot_close_quietly()
+            return
+        if self.state == "bot":
+            if bot._chatbot_settings().wait_start_message and command != "start":
+                self._chatbot_send(bot._chatbot_text("text_not_found"))
+                return
+            self._chatbot_request_operator()
+            return
+        if self.state == "waiting":
+            if command == "start" and self.queue_position:
+                self._chatbot_tell_position(self.queue_position, force=True)
+            return  # kept in the dialog; the operator sees it when they take it
+        if command == "start":
+            return
+        self._chatbot_forward(message)
+
+    def _chatbot_on_customer_edit(self, message, event):
+        super()._chatbot_on_customer_edit(message, event)
+        if self.state != "active":
+            return
+        if self.served_by_group:
+            self._chatbot_relay_to_group(message)
+        elif message.mail_message_id:
+            body = Markup("%s <em>(%s)</em>") % (message.body or "", self.env._("edited"))
+            # sudo: the processing user edits the customer's message it posted in the conversation
+            channel = self.discuss_channel_id.sudo()
+            channel._message_update_content(message.mail_message_id.sudo(), body)
+        elif self.operator_id.sender_id:
+            self._chatbot_send_to_operator(
+                self.env._(
+                    "%(name)s edited a message: %(text)s",
+                    name=self._chatbot_customer_name(),
+                    text=message.body,
+                )
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # Queue and routing
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_request_operator(self, operator_bot=None):
+        """The dialog needs an operator: the operators' group, a free operator, or the queue."""
+        self.ensure_one()
+        bot = operator_bot or self.operator_bot_id or self.bot_id
+        if bot.bot_type != "operator":
+            raise UserError(self.env._("%(bot)s is not an Operator Chat bot.", bot=bot.name))
+        if self.operator_bot_id != bot:
+            self.operator_bot_id = bot
+        if self.channel_id._chatbot_has_operator_group():
+            self.write({"state": "active", "served_by_group": True, "assign_date": fields.Datetime.now()})
+            for message in self.message_ids.filtered(lambda m: m.direction == "in"):
+                self._chatbot_relay_to_group(message)
+            self._chatbot_send(bot._chatbot_text("text_how_to_end"))
+            return self.env["chatbot.operator"]
+        operator = bot._chatbot_pick_operator(self.partner_id)
+        if operator:
+            self._chatbot_assign(operator)
+            return operator
+        self.write({"state": "waiting", "queue_date": fields.Datetime.now(), "queue_position": 0})
+        if not bot._chatbot_has_available_operators():
+            self._chatbot_send(bot._chatbot_text("text_no_operator"))
+        else:
+            self._chatbot_tell_position(self._chatbot_queue_position())
+        return operator
+
+    def _chatbot_queue_position(self):
+        """1 for the first waiting customer of the operator bot (one indexed count)."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT count(*) FROM chatbot_dialog
+                WHERE operator_bot_id = %s AND state = 'waiting' AND (queue_date, id) <= (%s, %s)""",
+            [self.operator_bot_id.id, self.queue_date, self.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _chatbot_tell_position(self, position, force=False):
+        self.ensure_one()
+        if not position or (position == self.queue_position and not force):
+            return
+        self.queue_position = position
+        if not self.sender_id.is_blocked:
+            self._chatbot_send(
+                self.operator_bot_id._chatbot_text("text_queue", position=position), author_kind="system"
+            )
+
+    def _chatbot_assign(self, operator):
+        """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings."""
+        self.ensure_one()
+        previous = self.operator_id
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "active",
+                "operator_id": operator.id,
+                "assign_date": now,
+                "queue_date": False,
+                "queue_position": 0,
+                "last_activity_date": now,
+            }
+        )
+        operator.sudo().last_assignment_date = now
+        (operator | previous).sudo()._chatbot_update_load()
+        bot = self.operator_bot_id
+        if operator.user_id:
+            self._chatbot_open_conversation(operator, previous)
+        else:
+            self._chatbot_brief_messenger_operator(operator)
+        if not previous:
+            if bot._chatbot_settings().send_greeting:
+                self._chatbot_send(f"{operator.name} {bot._chatbot_text('text_connected')}".strip())
+            self._chatbot_send(bot._chatbot_text("text_how_to_end"))
+
+    def _chatbot_end(self, reason, text_key="text_completed"):
+        """Close the dialog and tell the customer (the completion or the timeout text)."""
+        for dialog in self.filtered(lambda d: d.state != "closed"):
+            bot = dialog.operator_bot_id or dialog.bot_id
+            text = bot._chatbot_text(text_key) if bot.bot_type == "operator" else ""
+            if text and not dialog.sender_id.is_blocked:
+                dialog._chatbot_send(text, author_kind="system")
+            dialog.close_reason = reason
+        return self.action_close()
+
+    def _chatbot_close_quietly(self):
+        return self.action_close()
+
+    def action_close(self):
+        """Close: free the operator (the next waiting customer gets them), end the conversation."""
+        closing = self.filtered(lambda d: d.state != "closed")
+        operators = closing.operator_id
+        bots = closing.operator_bot_id
+        result = super().action_close()
+        for dialog in closing:
+            if not dialog.close_reason:
+                dialog.close_reason = "operator"
+            if dialog.discuss_channel_id:
+                dialog.discuss_channel_id.sudo().message_post(
+                    body=self.env._("The dialog %(code)s is closed.", code=dialog.code),
+                    message_type="notification",
+                    subtype_xmlid="mail.mt_note",
+                )
+            if dialog.operator_id.sender_id and not dialog.operator_id.user_id:
+                dialog._chatbot_send_to_operator(
+                    self.env._("The dialog with %(name)s is closed.", name=dialog._chatbot_customer_name())
+                )
+        operators.sudo()._chatbot_update_load()
+        bots.sudo()._chatbot_dispatch_queue()
+        return result
+
+    def action_end(self):
+        """Close the dialog from the back office: the customer gets the completion text."""
+        self._chatbot_check_operator_rights()
+        self.sudo()._chatbot_end("operator")
+        return True
+
+    def action_transfer(self, operator):
+        """Hand the dialog to another operator of the same bot; the history stays with the dialog."""
+        self.ensure_one()
+        self._chatbot_check_operator_rights()
+        dialog = self.sudo()
+        operator = operator.sudo()
+        if operator.bot_id != dialog.operator_bot_id:
+            raise UserError(
+                self.env._(
+                    "%(operator)s is not an operator of %(bot)s.",
+                    operator=operator.name,
+                    bot=dialog.operator_bot_id.name,
+                )
+            )
+        if operator == dialog.operator_id:
+            raise UserError(self.env._("%(operator)s already handles this dialog.", operator=operator.name))
+        if dialog.state == "closed":
+            raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
+        dialog._chatbot_assign(operator)
+        return True
+
+    def _chatbot_check_operator_rights(self):
+        """A User answers, closes and transfers only their own dialogs; managers any."""
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        for dialog in self:
+            if dialog.sudo().operator_id.user_id != self.env.user:
+                raise AccessError(
+                    self.env._(
+                        "Only the operator of %(code)s (or a Bots manager) can do this.", code=dialog.code
+                    )
+                )
+
+    def action_live_chat(self):
+        """Start a new conversation with the customer of this (closed) dialog, handled by the current user."""
+        self.ensure_one()
+        dialog = self.sudo()
+        bot = dialog.operator_bot_id or dialog.bot_id
+        operator = (
+            self.env["chatbot.operator"]
+            .sudo()
+            .search([("bot_id", "=", bot.id), ("user_id", "=", self.env.uid)], limit=1)
+        )
+        if not operator:
+            raise UserError(
+                self.env._("Join %(bot)s first: only its operators start live chats.", bot=bot.name)
+            )
+        if dialog.sender_id.is_blocked:
+            raise UserError(
+                self.env._(
+                    "%(name)s blocked the bot: messages cannot reach them.", name=dialog.sender_id.name
+                )
+            )
+        new = self.env["chatbot.dialog"].sudo().search(
+            [
+                ("sender_id", "=", dialog.sender_id.id),
+                ("bot_id", "=", dialog.bot_id.id),
+                ("state", "!=", "closed"),
+            ],
+            limit=1,
+        ) or self.env["chatbot.dialog"].sudo().create(
+            {
+                "bot_id": dialog.bot_id.id,
+                "sender_id": dialog.sender_id.id,
+                "partner_id": dialog.partner_id.id,
+                "operator_bot_id": bot.id,
+            }
+        )
+        if new.operator_id != operator:
+            new._chatbot_assign(operator)
+        return new._chatbot_action_open_conversation()
+
+    def _chatbot_action_open_conversation(self):
+        self.ensure_one()
+        if not self.discuss_channel_id:
+            return self.action_view_messages()
+        return {
+            "type": "ir.actions.client",
+            "tag": "mail.action_discuss",
+            "params": {"active_id": f"discuss.channel_{self.discuss_channel_id.id}"},
+        }
+
+    def action_open_conversation(self):
+        """The dialog's conversation in Discuss."""
+        return self._chatbot_action_open_conversation()
+
+    # ------------------------------------------------------------------------------------------
+    # The operator's side: Discuss, or the operator's messenger
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_customer_name(self):
+        return self.partner_id.name or self.sender_id.name or self.code
+
+    def _chatbot_conversation_name(self):
+        return f"{self.code} · {self._chatbot_customer_name()}"
+
+    def _chatbot_open_conversation(self, operator, previous=None):
+        """The dialog's Discuss conversation with `operator`: created with the dialog's history on first
+        use; on a transfer the previous operator leaves it and the new one joins."""
+        # sudo: the processing user creates conversations and adds their members
+        Channel = self.env["discuss.channel"].sudo()
+        operator_partner = operator.user_id.partner_id
+        channel = self.discuss_channel_id.sudo()
+        if not channel:
+            channel = Channel.with_context(chatbot_dialog_id=self.id).create(
+                {
+                    "name": self._chatbot_conversation_name(),
+                    "channel_type": "group",
+                    "chatbot_dialog_id": self.id,
+                }
+            )
+            self.discuss_channel_id = channel
+            channel._add_members(partners=operator_partner | self.partner_id)
+            for message in self.message_ids:
+                self._chatbot_post_in_conversation(message)
+        else:
+            if previous.user_id and previous.user_id.partner_id != operator_partner:
+                channel.channel_member_ids.filtered(
+                    lambda m: m.partner_id == previous.user_id.partner_id
+                ).unlink()
+            channel._add_members(partners=operator_partner)
+            channel.message_post(
+                body=self.env._("%(operator)s takes the dialog.", operator=operator.name),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+        return channel
+
+    def _chatbot_post_in_conversation(self, message):
+        """Show a dialog message in the Discuss conversation, as written by its author."""
+        self.ensure_one()
+        channel = self.discuss_channel_id.sudo()
+        if not channel or message.mail_message_id:
+            return
+        body = escape(message.body or "").replace("\n", Markup("<br/>"))
+        if message.direction == "in":
+            author = self.partner_id
+            if not author:
+                body = Markup("<b>%s</b>: %s") % (self.sender_id.name, body)
+        elif message.author_kind == "operator" and message.author_user_id:
+            author = message.author_user_id.partner_id
+        else:
+            author = self.env.ref("base.partner_root")
+        attachments = message.attachment_ids.sudo()
+        mail_message = channel.with_context(chatbot_no_relay=True).message_post(
+            body=body,
+            author_id=author.id or False,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            attachment_ids=attachments.ids,
+        )
+        message.mail_message_id = mail_message
+
+    def _chatbot_forward(self, message):
+        """A customer's message in an active dialog reaches whoever serves it."""
+        self.ensure_one()
+        if self.served_by_group:
+            self._chatbot_relay_to_group(message)
+        elif self.operator_id.user_id:
+            self._chatbot_post_in_conversation(message)
+        elif self.operator_id.sender_id:
+            text = f"{self._chatbot_customer_name()}: {message.body or ''}".strip()
+            self._chatbot_send_to_operator(text, attachments=message.attachment_ids)
+
+    def _chatbot_send(self, text="", author_kind="bot", **kwargs):
+        message = super()._chatbot_send(text, author_kind=author_kind, **kwargs)
+        if self.discuss_channel_id and author_kind in ("bot", "system"):
+            self._chatbot_post_in_conversation(message)
+        return message
+
+    def _chatbot_on_operator_message(self, text, operator=None, attachments=None):
+        message = super()._chatbot_on_operator_message(text, operator=operator, attachments=attachments)
+        if self.discuss_channel_id and not self.env.context.get("chatbot_from_discuss"):
+            self._chatbot_post_in_conversation(message)
+        return message
+
+    def _chatbot_send_to_operator(self, text, attachments=None):
+        """A message to the messenger operator of the dialog, in their private chat with the bot."""
+        self.ensure_one()
+        sender = self.operator_id.sender_id
+        if not sender or sender.is_blocked:
+            return self.env["chatbot.outbound"]
+        return self.env["chatbot.outbound"]._chatbot_enqueue(
+            sender.channel_id,
+            OutboundMessage(
+                chat_id=sender.chat_id or sender.external_id,
+                text=text,
+                attachment_ids=(attachments or self.env["ir.attachment"]).ids,
+            ),
+            sender=sender,
+        )
+
+    def _chatbot_brief_messenger_operator(self, operator):
+        """Tell a messenger operator who their new customer is, with what the customer wrote so far."""
+        lines = [
+            self.env._(
+                "New customer: %(name)s (%(code)s).", name=self._chatbot_customer_name(), code=self.code
+            )
+        ]
+        lines += [
+            f"> {m.body}" for m in self.message_ids.filtered(lambda m: m.direction == "in" and m.body)[-10:]
+        ]
+        lines.append(
+            self.env._(
+                "Answer here; /end closes the dialog, /transfer hands it on, /help lists the commands."
+            )
+        )
+        self._chatbot_send_to_operator("\n".join(lines))
+
+    # ------------------------------------------------------------------------------------------
+    # Timeouts and the queue (cron)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_operator_queue(self, batch_size=500, time_budget=None):
+        """Close dialogs that waited longer than their bot's max waiting time (timeout text) and active
+        dialogs without activity for the dialog end time (completion text), in bounded batches locked with
+        SKIP LOCKED (several workers, a late run: each dialog once); then give waiting dialogs to free
+        operators and tell the first waiting customers their new position."""
+        time_budget = cron_time_budget() if time_budget is None else time_budget
+        started = time.monotonic()
+        done = 0
+        for kind in ("timeout", "inactivity"):
+            while time.monotonic() - started < time_budget:
+                dialogs = self._chatbot_due_timeouts(kind, batch_size)
+                if not dialogs:
+                    break
+                dialogs._chatbot_end(kind, "text_timeout" if kind == "timeout" else "text_completed")
+                done += len(dialogs)
+                if auto_commit():
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        bots = self.env["chatbot.bot"].sudo().search([("bot_type", "=", "operator")])
+        bots._chatbot_dispatch_queue()
+        bots._chatbot_tell_positions()
+        left = self._chatbot_due_timeouts("timeout", 1, lock=False) or self._chatbot_due_timeouts(
+            "inactivity", 1, lock=False
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        if left:
+            self.env.ref("chatbot_operator.ir_cron_chatbot_operator_queue")._trigger()
+        return done
+
+    @api.model
+    def _chatbot_due_timeouts(self, kind, limit, lock=True):
+        self.env.flush_all()
+        if kind == "timeout":
+            condition = """d.state = 'waiting' AND b.max_waiting_time > 0
+                           AND d.queue_date < %(now)s - make_interval(mins => b.max_waiting_time)"""
+        else:
+            condition = """d.state = 'active' AND b.dialog_end_time > 0
+                           AND d.last_activity_date < %(now)s - make_interval(mins => b.dialog_end_time)"""
+        self.env.cr.execute(
+            f"""
+            SELECT d.id FROM chatbot_dialog d JOIN chatbot_bot b ON b.id = d.operator_bot_id
+             WHERE {condition}
+             ORDER BY d.id
+             LIMIT %(limit)s
+             {"FOR UPDATE OF d SKIP LOCKED" if lock else ""}
+            """,  # noqa: S608 - constant fragments only
+            {"now": fields.Datetime.now(), "limit": limit},
+        )
+        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])

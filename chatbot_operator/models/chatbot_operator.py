@@ -1,0 +1,202 @@
+from odoo import api, fields, models
+
+STATUSES = [("active", "Active"), ("inactive", "Inactive")]
+
+
+class ChatbotOperator(models.Model):
+    """Statuses, "serve only my clients" and the load of an operator, read by the routing query."""
+
+    _inherit = "chatbot.operator"
+
+    status = fields.Selection(
+        STATUSES,
+        default="active",
+        required=True,
+        help="Only Active operators get new dialogs. An Odoo operator becomes Inactive when their last "
+        "session logs out and gets their status back at the next login.",
+    )
+    status_before_logout = fields.Selection(STATUSES, readonly=True, copy=False)
+    only_my_clients = fields.Boolean(
+        "Connect only to my clients",
+        default=False,
+        help="The operator sees and gets only dialogs of partners whose salesperson is the User Salesperson.",
+    )
+    salesperson_id = fields.Many2one(
+        "res.users",
+        "User Salesperson",
+        compute="_compute_salesperson_id",
+        store=True,
+        readonly=False,
+        help="Dialogs of partners whose salesperson is this user go to this operator first.",
+    )
+    active_dialog_count = fields.Integer(
+        "Active dialogs",
+        readonly=True,
+        default=0,
+        help="Dialogs this operator handles now (kept by the routing).",
+    )
+    last_assignment_date = fields.Datetime("Last dialog taken", readonly=True)
+    dialog_ids = fields.One2many("chatbot.dialog", "operator_id", "Dialogs")
+
+    @api.depends("user_id")
+    def _compute_salesperson_id(self):
+        for operator in self:
+            if not operator.salesperson_id:
+                operator.salesperson_id = operator.user_id
+
+    @api.model
+    def _chatbot_user_status(self, user=None):
+        """The status the user has as an operator elsewhere (one status per person, set from the systray)."""
+        user = user or self.env.user
+        other = self.sudo().search([("user_id", "=", user.id)], limit=1, order="write_date desc")
+        return other.status or "active"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"only_my_clients", "salesperson_id", "user_id", "active"} & vals.keys():
+            # the record rules of dialogs read these settings; their cached domains must be recomputed
+            self.env.registry.clear_cache()
+        if vals.get("status") == "active" or vals.get("active"):
+            self.bot_id._chatbot_dispatch_queue()
+        return result
+
+    def _chatbot_update_load(self):
+        """Recount the active dialogs of these operators (one query; self-healing, never a drifting +1/-1).
+        Callers hold the operators' rows (routing) or just changed their dialogs in this transaction."""
+        if not self:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            UPDATE chatbot_operator o
+               SET active_dialog_count = (SELECT count(*) FROM chatbot_dialog d
+                                           WHERE d.operator_id = o.id AND d.state = 'active')
+             WHERE o.id = ANY(%s)
+            """,
+            [self.ids],
+        )
+        self.invalidate_recordset(["active_dialog_count"])
+
+    @api.model
+    def chatbot_set_my_status(self, status):
+        """The web client's systray: the current user's status for every bot they joined."""
+        if status not in dict(STATUSES):
+            raise ValueError(status)
+        # sudo: a user sets only their own status
+        operators = self.sudo().search([("user_id", "=", self.env.uid)])
+        operators.write({"status": status, "status_before_logout": False})
+        return self.chatbot_get_my_status()
+
+    @api.model
+    def chatbot_get_my_status(self):
+        """For the systray: whether the user is an operator, and their status."""
+        operators = self.sudo().search([("user_id", "=", self.env.uid)])
+        return {
+            "is_operator": bool(operators),
+            "status": operators[:1].status or "active",
+            "bots": operators.bot_id.mapped("name"),
+            "active_dialogs": sum(operators.mapped("active_dialog_count")),
+        }
+
+    @api.model
+    def _chatbot_on_logout(self, user):
+        """The user's last session ended: stop giving them dialogs, remember the status for their return."""
+        operators = self.sudo().search([("user_id", "=", user.id), ("status", "=", "active")])
+        operators.write({"status": "inactive", "status_before_logout": "active"})
+
+    @api.model
+    def _chatbot_on_login(self, user):
+        """Back from a logout: the status the user had before it."""
+        operators = self.sudo().search([("user_id", "=", user.id), ("status_before_logout", "!=", False)])
+        for operator in operators:
+            operator.write({"status": operator.status_before_logout, "status_before_logout": False})
+
+    # ------------------------------------------------------------------------------------------
+    # A messenger operator's private chat with the bot
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_current_dialog(self):
+        self.ensure_one()
+        return self.env["chatbot.dialog"].search(
+            [("operator_id", "=", self.id), ("state", "=", "active")], order="assign_date desc", limit=1
+        )
+
+    def _chatbot_on_operator_event(self, event):
+        """A messenger operator wrote to the bot: a command (/end, /next, /transfer, /help) or an answer for
+        their current customer."""
+        self.ensure_one()
+        sender = self.sender_id
+        dialog = self._chatbot_current_dialog()
+        command = event.command
+        if event.kind == "edit":
+            sender._chatbot_notify(self.env._("Edits do not reach the customer: send the corrected text."))
+            return dialog
+        if command in ("help", "start"):
+            sender._chatbot_notify(self._chatbot_help_text())
+            return dialog
+        if command == "end":
+            if not dialog:
+                sender._chatbot_notify(
+                    self.env._("You have no customer now. /next takes the next waiting one.")
+                )
+                return dialog
+            dialog._chatbot_end("operator")
+            sender._chatbot_notify(self.env._("Dialog %(code)s closed.", code=dialog.code))
+            return dialog
+        if command == "next":
+            if dialog:
+                sender._chatbot_notify(
+                    self.env._(
+                        "Finish the dialog with %(name)s first: /end, or /transfer.",
+                        name=dialog._chatbot_customer_name(),
+                    )
+                )
+                return dialog
+            if self.status != "active":
+                self.status = "active"  # asking for a customer means being available
+            taken = self.bot_id._chatbot_dispatch_queue(limit=20).filtered(lambda d: d.operator_id == self)
+            if not taken:
+                sender._chatbot_notify(self.env._("No customer is waiting."))
+            return taken
+        if command == "transfer":
+            if not dialog:
+                sender._chatbot_notify(self.env._("You have no customer now."))
+                return dialog
+            other = self.bot_id._chatbot_pick_operator(dialog.partner_id, exclude=self)
+            if other:
+                dialog._chatbot_assign(other)
+                sender._chatbot_notify(
+                    self.env._("Dialog %(code)s handed to %(name)s.", code=dialog.code, name=other.name)
+                )
+            else:
+                # back to the front of the queue: the next operator with room takes it
+                dialog.write({"state": "waiting", "operator_id": False, "queue_position": 0})
+                self._chatbot_update_load()
+                sender._chatbot_notify(
+                    self.env._(
+                        "No other operator is free: %(name)s waits first in the queue.",
+                        name=dialog._chatbot_customer_name(),
+                    )
+                )
+            return dialog
+        if command:
+            sender._chatbot_notify(self._chatbot_help_text())
+            return dialog
+        if not dialog:
+            sender._chatbot_notify(self.env._("You have no customer now. /next takes the next waiting one."))
+            return dialog
+        attachments = self.env["ir.attachment"].browse(dialog._chatbot_store_files(event.files))
+        text = dialog._chatbot_event_text(event) or ""
+        if text.strip() or attachments:
+            dialog._chatbot_on_operator_message(text, operator=self, attachments=attachments)
+        return dialog
+
+    def _chatbot_help_text(self):
+        return self.env._(
+            "You are an operator of %(bot)s. Write here to answer your customer.\n"
+            "/next - take the next waiting customer\n"
+            "/end - close the current dialog\n"
+            "/transfer - hand the current dialog to another operator\n"
+            "/help - this list",
+            bot=self.bot_id.name,
+        )

@@ -1,0 +1,106 @@
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
+from odoo.addons.chatbot_base.tools.connector import OutboundMessage
+
+
+class ChatbotSender(models.Model):
+    """Moderation of messenger users who ask to become operators (seed §1.1.3)."""
+
+    _inherit = "chatbot.sender"
+
+    operator_request_state = fields.Selection(
+        [("pending", "Waiting for approval"), ("approved", "Approved"), ("rejected", "Rejected")],
+        "Operator request",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="This person asked to become an operator of the bot (/operator in the messenger).",
+    )
+    operator_ids = fields.One2many("chatbot.operator", "sender_id", "As operator")
+
+    def _chatbot_operator_bot(self):
+        return self.bot_id._chatbot_operator_bot()
+
+    def _chatbot_notify(self, text):
+        """A message to this person outside of any customer dialog (moderation answers, operator notices)."""
+        self.ensure_one()
+        if not text or self.is_blocked:
+            return self.env["chatbot.outbound"]
+        return self.env["chatbot.outbound"]._chatbot_enqueue(
+            self.channel_id, OutboundMessage(chat_id=self.chat_id or self.external_id, text=text), sender=self
+        )
+
+    def _chatbot_request_operator_role(self, dialog):
+        """/operator from the messenger: the moderation text, and the request waits for an administrator."""
+        self.ensure_one()
+        bot = self._chatbot_operator_bot()
+        if not bot:
+            dialog._chatbot_send(self.env._("This bot has no operators."), author_kind="system")
+            return
+        if bot._chatbot_settings().odoo_operators_only:
+            dialog._chatbot_send(
+                self.env._(
+                    "This bot takes operators from Odoo only: ask the company to invite you as a user."
+                ),
+                author_kind="system",
+            )
+            return
+        if self.operator_request_state == "approved" and self.operator_ids.filtered("active"):
+            dialog._chatbot_send(bot._chatbot_text("text_approved"), author_kind="system")
+            return
+        self.operator_request_state = "pending"
+        dialog._chatbot_send(bot._chatbot_text("text_moderation"), author_kind="system")
+
+    def _chatbot_check_moderator(self):
+        if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
+            raise AccessError(self.env._("Only a Bots administrator approves or rejects operators."))
+
+    def action_chatbot_approve(self):
+        """Make these people operators of the bot; they get the "approved" text."""
+        self._chatbot_check_moderator()
+        Operator = self.env["chatbot.operator"].sudo().with_context(active_test=False)
+        for sender in self.sudo():
+            bot = sender._chatbot_operator_bot()
+            if not bot:
+                raise UserError(self.env._("%(name)s writes to a bot without operators.", name=sender.name))
+            if bot._chatbot_settings().odoo_operators_only:
+                raise UserError(
+                    self.env._("%(bot)s takes Odoo operators only (see its settings).", bot=bot.name)
+                )
+            operator = Operator.search([("bot_id", "=", bot.id), ("sender_id", "=", sender.id)], limit=1)
+            if operator:
+                operator.active = True
+            else:
+                Operator.create({"bot_id": bot.id, "sender_id": sender.id})
+            sender.operator_request_state = "approved"
+            # the person is an operator now, not a customer: their own dialog ends without a word
+            sender.dialog_ids.filtered(lambda d: d.state != "closed").action_close()
+            sender._chatbot_notify(bot._chatbot_text("text_approved"))
+            bot._chatbot_dispatch_queue()
+        return True
+
+    def action_chatbot_reject(self):
+        """Refuse these people as operators (an approved one stops being one); they get the "rejected"
+        text."""
+        self._chatbot_check_moderator()
+        for sender in self.sudo():
+            bot = sender._chatbot_operator_bot()
+            sender.operator_ids.filtered(lambda o, bot=bot: o.bot_id == bot).active = False
+            sender.operator_request_state = "rejected"
+            if bot:
+                sender._chatbot_notify(bot._chatbot_text("text_rejected"))
+        return True
+
+    def action_chatbot_send_message(self):
+        """The form to write to this person."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send a message to %(name)s", name=self.name),
+            "res_model": "chatbot.send.message",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sender_id": self.id},
+        }

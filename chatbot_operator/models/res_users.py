@@ -1,0 +1,40 @@
+from odoo import api, fields, models
+
+
+class ResUsers(models.Model):
+    """An operator's status follows their sessions: Inactive after the last logout, restored at login."""
+
+    _inherit = "res.users"
+
+    @api.model
+    def _login(self, credential, user_agent_env):
+        auth_info = super()._login(credential, user_agent_env)
+        uid = auth_info.get("uid")
+        if uid:
+            user = self.browse(uid)
+            # sudo: the user logging in has no session yet; only their own operator records change
+            self.env["chatbot.operator"].sudo()._chatbot_on_login(user)
+        return auth_info
+
+    chatbot_restricted_bot_ids = fields.Many2many(
+        "chatbot.bot",
+        compute="_compute_chatbot_restrictions",
+        help="Bots where this user is an operator who serves only their own clients (read by record rules).",
+    )
+    chatbot_restricted_salesperson_ids = fields.Many2many(
+        "res.users",
+        compute="_compute_chatbot_restrictions",
+        help="The salespersons whose clients this user serves in those bots.",
+    )
+
+    def _compute_chatbot_restrictions(self):
+        # sudo: a user's own operator settings, read to build their record rules
+        operators = (
+            self.env["chatbot.operator"]
+            .sudo()
+            .search([("user_id", "in", self.ids), ("only_my_clients", "=", True)])
+        )
+        for user in self:
+            mine = operators.filtered(lambda o, user=user: o.user_id == user)
+            user.chatbot_restricted_bot_ids = mine.bot_id
+            user.chatbot_restricted_salesperson_ids = mine.salesperson_id

@@ -1,0 +1,47 @@
+import { Component, onWillStart, useState } from "@odoo/owl";
+import { Dropdown } from "@web/core/dropdown/dropdown";
+import { DropdownItem } from "@web/core/dropdown/dropdown_item";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+
+/** The operator's status in the systray: only Active operators get new bot dialogs. */
+export class ChatbotOperatorStatus extends Component {
+    static template = "chatbot_operator.OperatorStatus";
+    static components = { Dropdown, DropdownItem };
+    static props = {};
+
+    setup() {
+        this.orm = useService("orm");
+        this.notification = useService("notification");
+        this.state = useState({ is_operator: false, status: "active", bots: [], active_dialogs: 0 });
+        onWillStart(() => this.load());
+    }
+
+    async load() {
+        Object.assign(this.state, await this.orm.call("chatbot.operator", "chatbot_get_my_status", []));
+    }
+
+    get title() {
+        return this.state.status === "active"
+            ? _t("Bots: you are Active and get new dialogs")
+            : _t("Bots: you are Inactive and get no new dialogs");
+    }
+
+    async setStatus(status) {
+        Object.assign(
+            this.state,
+            await this.orm.call("chatbot.operator", "chatbot_set_my_status", [status])
+        );
+        this.notification.add(
+            status === "active" ? _t("You are Active: you get new dialogs.") : _t("You are Inactive: no new dialogs."),
+            { type: status === "active" ? "success" : "warning" }
+        );
+    }
+}
+
+registry.category("systray").add(
+    "chatbot_operator.OperatorStatus",
+    { Component: ChatbotOperatorStatus },
+    { sequence: 30 }
+);

@@ -1,0 +1,1 @@
+from . import chatbot_send_message

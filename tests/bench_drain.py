@@ -1,0 +1,55 @@
+"""Benchmark of the inbound queue drained by the server's cron worker with no HTTP load: a real Odoo
+(--workers=2, one cron worker), updates stored straight into the queue, then the time until all are done.
+
+Run with `./bots bench drain` (BENCH_UPDATES, default 6000; BENCH_CHATS, default 50).
+"""
+
+import os
+import sys
+import time
+
+from harness import OdooServer, load_fake_telegram, odoo_env, registry, settings
+
+UPDATES = int(os.environ.get("BENCH_UPDATES", 6000))
+CHATS = int(os.environ.get("BENCH_CHATS", 50))
+
+
+def main():
+    conf = settings()
+    reg = registry(conf)
+    fake_module = load_fake_telegram()
+    server = OdooServer(conf, workers=2, log_level=os.environ.get("BENCH_LOG", "warn")).start()
+    try:
+        with odoo_env(reg) as env:
+            bot = env["chatbot.bot"].create({"name": "Drain benchmark", "bot_type": "client"})
+            channel = env["chatbot.channel"].create(
+                {"name": "Drain benchmark", "bot_id": bot.id, "provider": "telegram"}
+            )
+            for i in range(UPDATES):
+                update = fake_module.make_message_update(700_000 + i % CHATS, f"text {i}")
+                update["update_id"] = 40_000_000 + i
+                update["message"]["message_id"] = i + 1
+                channel._chatbot_store_inbound(update)
+            channel_id = channel.id
+        started = time.perf_counter()
+        done = 0
+        while done < UPDATES and time.perf_counter() - started < 900:
+            time.sleep(0.5)
+            with odoo_env(reg) as env:
+                env.cr.execute(
+                    "SELECT count(*) FROM chatbot_inbound WHERE channel_id = %s AND state != 'pending'",
+                    [channel_id],
+                )
+                done = env.cr.fetchone()[0]
+        elapsed = time.perf_counter() - started
+        print(
+            f"cron worker drain, {UPDATES} text updates from {CHATS} chats, no HTTP load: "
+            f"{done / elapsed:.0f} updates/s ({done} in {elapsed:.1f} s); log {server.log}"
+        )
+        return 0 if done == UPDATES else 1
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
