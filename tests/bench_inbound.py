@@ -16,6 +16,28 @@ UPDATES = int(os.environ.get("BENCH_UPDATES", 2000))
 CHATS = int(os.environ.get("BENCH_CHATS", 200))
 
 
+def print_queries_of_one_update(reg, channel_id, fake_module):
+    """BENCH_SQL=1: the SQL of one more text from a known chat, to see what the per-update cost is made of."""
+    import logging
+
+    with odoo_env(reg) as env:
+        channel = env["chatbot.channel"].browse(channel_id)
+        update = fake_module.make_message_update(800_000, "one more")
+        update["update_id"] = 39_999_999
+        update["message"]["message_id"] = 999_999
+        channel._chatbot_store_inbound(update)
+    logger = logging.getLogger("odoo.sql_db")
+    handler = logging.StreamHandler(sys.stdout)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        with odoo_env(reg) as env:
+            env["chatbot.inbound"]._cron_process(time_budget=10)
+    finally:
+        logger.setLevel(logging.WARNING)
+        logger.removeHandler(handler)
+
+
 def main():
     conf = settings()
     reg = registry(conf)
@@ -63,6 +85,8 @@ def main():
         f"{done / elapsed:.0f} updates/s, {queries / max(done, 1):.1f} SQL queries per update, "
         f"states {states}"
     )
+    if os.environ.get("BENCH_SQL"):
+        print_queries_of_one_update(reg, channel_id, fake_module)
     if profiler:
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
     return 0 if states.get("done") == UPDATES else 1

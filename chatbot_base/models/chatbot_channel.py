@@ -193,6 +193,11 @@ class ChatbotChannel(models.Model):
             sender.is_blocked = False
         if event.contact_phone:
             sender._chatbot_set_phone(event.contact_phone)
+        return self._chatbot_process_sender_event(sender, event)
+
+    def _chatbot_process_sender_event(self, sender, event):
+        """A person's event, their sender known and locked: into their open dialog with the bot. Other addons
+        send some people elsewhere (an approved operator's messages answer their customer)."""
         dialog = self.env["chatbot.dialog"]._chatbot_get_or_open(sender)
         dialog._chatbot_receive(event)
         return dialog

@@ -109,8 +109,9 @@ class ChatbotDialog(models.Model):
     def _chatbot_get_or_open(self, sender):
         """The open dialog of `sender` with its bot, or a new one. The caller holds the sender's row lock,
         so two workers cannot both open one."""
-        dialog = self.search(
+        dialog = self.search_fetch(
             [("sender_id", "=", sender.id), ("bot_id", "=", sender.bot_id.id), ("state", "!=", "closed")],
+            ["partner_id", "state", "bot_id", "sender_id"],
             limit=1,
         )
         if dialog:
@@ -142,6 +143,9 @@ class ChatbotDialog(models.Model):
         message = self.env["chatbot.dialog.message"].create(
             {
                 "dialog_id": self.id,
+                # the related stored fields, given: no UPDATE after the INSERT to compute them
+                "bot_id": self.bot_id.id,
+                "company_id": self.company_id.id,
                 "direction": "in",
                 "author_kind": "customer",
                 "date": now,
@@ -232,6 +236,8 @@ class ChatbotDialog(models.Model):
         message = self.env["chatbot.dialog.message"].create(
             {
                 "dialog_id": self.id,
+                "bot_id": self.bot_id.id,
+                "company_id": self.company_id.id,
                 "direction": "out",
                 "author_kind": author_kind,
                 "author_user_id": author_user.id if author_user else False,

@@ -78,17 +78,20 @@ class ChatbotSender(models.Model):
         channel.flush_recordset(["bot_id"])
         channel.bot_id.flush_recordset(["company_id"])
         uid = self.env.uid
+        now = fields.Datetime.now()
+        # One statement creates the sender or touches it, and locks its row either way (a concurrent insert
+        # of the same person waits on the unique index); xmax = 0 tells a new row from an updated one.
         self.env.cr.execute(
             """
             INSERT INTO chatbot_sender (channel_id, bot_id, company_id, external_id, chat_id, name, username,
-                                        lang,
-                                        is_blocked, create_uid, write_uid, create_date, write_date)
-            SELECT c.id, c.bot_id, b.company_id, %s, %s, %s, %s, %s, false, %s, %s,
+                                        lang, is_blocked, last_message_date,
+                                        create_uid, write_uid, create_date, write_date)
+            SELECT c.id, c.bot_id, b.company_id, %s, %s, %s, %s, %s, false, %s, %s, %s,
                    now() at time zone 'UTC', now() at time zone 'UTC'
               FROM chatbot_channel c JOIN chatbot_bot b ON b.id = c.bot_id
              WHERE c.id = %s
-            ON CONFLICT (channel_id, external_id) DO NOTHING
-            RETURNING id
+            ON CONFLICT (channel_id, external_id) DO UPDATE SET last_message_date = EXCLUDED.last_message_date
+            RETURNING id, (xmax = 0)
             """,
             [
                 profile.external_id,
@@ -96,33 +99,25 @@ class ChatbotSender(models.Model):
                 name,
                 profile.username or None,
                 profile.lang or None,
+                now,
                 uid,
                 uid,
                 channel.id,
             ],
         )
-        row = self.env.cr.fetchone()
-        created = bool(row)
-        if not created:
-            self.env.cr.execute(
-                "SELECT id FROM chatbot_sender WHERE channel_id = %s AND external_id = %s FOR UPDATE",
-                [channel.id, profile.external_id],
-            )
-            row = self.env.cr.fetchone()
-        else:
-            self.env.cr.execute("SELECT id FROM chatbot_sender WHERE id = %s FOR UPDATE", row)
-        sender = self.browse(row[0])
+        sender_id, created = self.env.cr.fetchone()
+        sender = self.browse(sender_id)
         if created:
             self.env.invalidate_all()
             _logger.debug("channel %s: new sender %s", channel.id, sender.id)
         else:
+            sender.invalidate_recordset(["last_message_date"])
             sender._chatbot_update_profile(profile, chat_id)
         if profile.phone:
             # the partner is linked once, below, with the profile's picture
             sender._chatbot_set_phone(profile.phone, link_partner=False)
         if profile.email and not sender.email:
             sender.email = profile.email
-        sender.last_message_date = fields.Datetime.now()
         if created or not sender.partner_id:
             sender._chatbot_ensure_partner(photo=profile.photo)
         return sender

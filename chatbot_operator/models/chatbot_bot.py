@@ -215,7 +215,8 @@ class ChatbotBot(models.Model):
                     }
                 )
             bot._chatbot_dispatch_queue()
-        return True
+        # the web client reloads: its systray gets the operator's status switch
+        return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_leave(self):
         """Stop being an operator of the bot. The dialogs the user has open stay theirs until closed or
@@ -227,7 +228,7 @@ class ChatbotBot(models.Model):
             .search([("bot_id", "in", self.ids), ("user_id", "=", self.env.uid)])
         )
         operators.active = False
-        return True
+        return {"type": "ir.actions.client", "tag": "reload"}
 
     # ------------------------------------------------------------------------------------------
     # Routing
@@ -256,7 +257,7 @@ class ChatbotBot(models.Model):
                AND (o.only_my_clients IS NOT TRUE OR o.salesperson_id = %(salesperson)s)
                AND o.id != ALL(%(exclude)s)
              ORDER BY (o.salesperson_id = %(salesperson)s) IS TRUE DESC, COALESCE(o.active_dialog_count, 0),
-                      o.last_assignment_date NULLS FIRST, o.id
+                      o.assignment_seq NULLS FIRST, o.id
              LIMIT 1
              FOR UPDATE SKIP LOCKED
             """,

@@ -14,7 +14,6 @@ from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
 _logger = logging.getLogger(__name__)
 
 
-
 class ChatbotDialog(models.Model):
     """The operator side of a dialog: the queue, the routing to an operator, the conversation in Discuss
     or in the operator's messenger, the customer's commands, the timeouts."""
@@ -193,7 +192,7 @@ class ChatbotDialog(models.Model):
                 "last_activity_date": now,
             }
         )
-        operator.sudo().last_assignment_date = now
+        operator.sudo()._chatbot_mark_assigned()
         (operator | previous).sudo()._chatbot_update_load()
         bot = self.operator_bot_id
         if operator.user_id:
@@ -346,20 +345,28 @@ class ChatbotDialog(models.Model):
     def _chatbot_open_conversation(self, operator, previous=None):
         """The dialog's Discuss conversation with `operator`: created with the dialog's history on first
         use; on a transfer the previous operator leaves it and the new one joins."""
-        # sudo: the processing user creates conversations and adds their members
-        Channel = self.env["discuss.channel"].sudo()
         operator_partner = operator.user_id.partner_id
         channel = self.discuss_channel_id.sudo()
         if not channel:
-            channel = Channel.with_context(chatbot_dialog_id=self.id).create(
-                {
-                    "name": self._chatbot_conversation_name(),
-                    "channel_type": "group",
-                    "chatbot_dialog_id": self.id,
-                }
+            # sudo: the processing user creates the conversation; in the operator's name, as Discuss makes
+            # its creator a member
+            channel = (
+                self.env["discuss.channel"]
+                .with_user(operator.user_id)
+                .sudo()
+                .create(
+                    {
+                        "name": self._chatbot_conversation_name(),
+                        "channel_type": "group",
+                        "chatbot_dialog_id": self.id,
+                    }
+                )
+                .with_user(self.env.user)
+                .sudo()
             )
             self.discuss_channel_id = channel
-            channel._add_members(partners=operator_partner | self.partner_id)
+            if self.partner_id:
+                channel._add_members(partners=self.partner_id, post_joined_message=False)
             for message in self.message_ids:
                 self._chatbot_post_in_conversation(message)
         else:

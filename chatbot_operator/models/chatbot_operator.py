@@ -36,7 +36,27 @@ class ChatbotOperator(models.Model):
         help="Dialogs this operator handles now (kept by the routing).",
     )
     last_assignment_date = fields.Datetime("Last dialog taken", readonly=True)
+    assignment_seq = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Order of the last dialog taken: ties go to the operator idle longest.",
+    )
     dialog_ids = fields.One2many("chatbot.dialog", "operator_id", "Dialogs")
+
+    def init(self):
+        self.env.cr.execute("CREATE SEQUENCE IF NOT EXISTS chatbot_operator_assignment_seq")
+
+    def _chatbot_mark_assigned(self):
+        """This operator just took a dialog (a database sequence orders assignments within one second)."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE chatbot_operator
+                  SET assignment_seq = nextval('chatbot_operator_assignment_seq'), last_assignment_date = %s
+                WHERE id = %s""",
+            [fields.Datetime.now(), self.id],
+        )
+        self.invalidate_recordset(["assignment_seq", "last_assignment_date"])
 
     @api.depends("user_id")
     def _compute_salesperson_id(self):

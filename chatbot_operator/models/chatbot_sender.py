@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
@@ -19,6 +19,17 @@ class ChatbotSender(models.Model):
         help="This person asked to become an operator of the bot (/operator in the messenger).",
     )
     operator_ids = fields.One2many("chatbot.operator", "sender_id", "As operator")
+    is_operator = fields.Boolean(
+        "Operator",
+        compute="_compute_is_operator",
+        store=True,
+        help="An active operator of a bot: their messages answer their customer instead of opening a dialog.",
+    )
+
+    @api.depends("operator_ids.active")
+    def _compute_is_operator(self):
+        for sender in self:
+            sender.is_operator = bool(sender.with_context(active_test=False).operator_ids.filtered("active"))
 
     def _chatbot_operator_bot(self):
         return self.bot_id._chatbot_operator_bot()

@@ -7,14 +7,11 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     @api.model
-    def _login(self, credential, user_agent_env):
-        auth_info = super()._login(credential, user_agent_env)
-        uid = auth_info.get("uid")
-        if uid:
-            user = self.browse(uid)
-            # sudo: the user logging in has no session yet; only their own operator records change
-            self.env["chatbot.operator"].sudo()._chatbot_on_login(user)
-        return auth_info
+    def _update_last_login(self):
+        """Called at each successful login, in the user's environment."""
+        super()._update_last_login()
+        # sudo: only the user's own operator records change
+        self.env["chatbot.operator"].sudo()._chatbot_on_login(self.env.user)
 
     chatbot_restricted_bot_ids = fields.Many2many(
         "chatbot.bot",

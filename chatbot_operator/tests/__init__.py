@@ -1,1 +1,1 @@
-from . import test_routing
+from . import test_conversation, test_messenger_operator, test_routing, test_timeouts, test_ui

@@ -44,6 +44,10 @@ class ChatbotDialogMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # chatbot.dialog._chatbot_receive names the customer's Telegram message that came with files
+        for vals in vals_list:
+            if not vals.get("telegram_group_outbound_id"):
+                # nothing relayed yet: given, the stored compute does not read the new row back
+                vals.setdefault("telegram_group_message_id", False)
         files_of = self.env.context.get("chatbot_telegram_files_of")
         if files_of:
             for vals in vals_list:
