@@ -1,1 +1,9 @@
-from . import test_access, test_conversation, test_messenger_operator, test_routing, test_timeouts, test_ui
+from . import (
+    test_access,
+    test_conversation,
+    test_messenger_operator,
+    test_operator_group,
+    test_routing,
+    test_timeouts,
+    test_ui,
+)
