@@ -143,11 +143,12 @@ class ChatbotInbound(models.Model):
         try:
             with self.env.cr.savepoint():
                 connector = channel.with_user(processor).with_company(channel.company_id)._chatbot_connector()
-                events = connector.parse(self.payload)
-                for event in events:
-                    connector.channel._chatbot_process_event(event)
-                    connector.acknowledge(event)
-                self.env.flush_all()
+                with connector.working(self.chat_key):
+                    events = connector.parse(self.payload)
+                    for event in events:
+                        connector.channel._chatbot_process_event(event)
+                        connector.acknowledge(event)
+                    self.env.flush_all()
         except UnsupportedEvent as error:
             self.write(
                 {"state": "ignored", "error": str(error) or False, "processed_date": fields.Datetime.now()}

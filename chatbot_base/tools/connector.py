@@ -8,6 +8,7 @@ the outbound queue reacts to each kind the same way whatever the messenger.
 """
 
 import dataclasses
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +209,13 @@ class Connector:
     def profile_photo(self, profile):
         """The picture of a messenger profile (bytes), fetched when a partner is created for it, or None."""
         return None
+
+    @contextmanager
+    def working(self, chat_key):
+        """Wraps the work on one update of the chat `chat_key` (downloads, the dialog's handler): a
+        connector may show the customer that the bot is busy (Telegram: "typing..." when it takes more than
+        a moment). Never raises."""
+        yield
 
     def acknowledge(self, event):
         """Called once an event was processed, e.g. to answer a pressed button."""

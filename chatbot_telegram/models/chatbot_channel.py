@@ -1,6 +1,8 @@
 import logging
 import secrets
+import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from odoo import api, fields, models, tools
@@ -26,6 +28,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 SYSTEM_GROUP = "base.group_system"
 WEBHOOK_PATH = "/chatbot/telegram/"
 POLL_SECONDS = 10  # one getUpdates long poll; a cron run does a bounded number of them
+
+
+# seconds of work on an update after which the customer sees "typing..."
+TYPING_AFTER = 0.5
 
 
 class TelegramConnector(Connector):
@@ -100,6 +106,31 @@ class TelegramConnector(Connector):
         except RetryLater as error:
             # A 429 holds the whole bot in practice (TELEGRAM.md), whichever chat triggered it.
             raise RetryLater(str(error), error.retry_after, scope="channel") from None
+
+    @contextmanager
+    def working(self, chat_key):
+        """ "typing..." in the customer's chat when the work on their update takes more than TYPING_AFTER
+        seconds (a file to download, a slow handler); nothing for quick answers, which arrive first. Sent
+        from a timer thread, outside the transaction: it is ephemeral, and a replayed one is harmless."""
+        if not chat_key or str(chat_key).startswith("-") or not self.channel.sudo().telegram_token:
+            yield
+            return
+        api = self.api(timeout=5)
+        channel_id = self.channel.id
+
+        def typing():
+            try:
+                api.send_chat_action(chat_key, "typing")
+            except Exception as error:  # noqa: BLE001 - a hint for the customer must never break anything
+                _logger.debug("channel %s: sendChatAction: %s", channel_id, error)
+
+        timer = threading.Timer(TYPING_AFTER, typing)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     def acknowledge(self, event):
         """Every pressed button is answered, or the customer's Telegram keeps spinning."""

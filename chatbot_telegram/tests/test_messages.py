@@ -1,4 +1,6 @@
 import base64
+import time
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
@@ -33,6 +35,26 @@ class TestMessages(TelegramCase):
         sender = dialog.sender_id
         self.assertEqual((sender.name, sender.username, sender.lang), ("Mykola Shevchuk", "mykola_s", "uk"))
         self.assertEqual(dialog.partner_id.name, "Mykola Shevchuk")
+
+    def test_typing_is_shown_while_the_bot_works_longer_than_a_moment(self):
+        Channel = type(self.env["chatbot.channel"])
+        original = Channel._chatbot_process_event
+
+        def slow(channel, event):
+            time.sleep(0.3)
+            return original(channel, event)
+
+        with (
+            patch.object(Channel, "_chatbot_process_event", slow),
+            patch("odoo.addons.chatbot_telegram.models.chatbot_channel.TYPING_AFTER", 0.05),
+        ):
+            self.receive(self.fake.make_message_update(9031, "A slow question"))
+        typing = self.fake.calls_for("sendChatAction", chat_id=9031)
+        self.assertEqual([c.params.get("action") for c in typing], ["typing"])
+        # a quick answer shows nothing: the answer itself arrives first
+        self.receive(self.fake.make_message_update(9032, "A quick one"))
+        time.sleep(0.1)
+        self.assertFalse(self.fake.calls_for("sendChatAction", chat_id=9032))
 
     def test_start_command_with_payload(self):
         self.receive(self.fake.make_message_update(9002, "/start promo-42"))
