@@ -75,7 +75,7 @@ def main():
         )
         time.sleep(3)
         call("Page.navigate", url=f"{url}{path}")
-        time.sleep(5)
+        time.sleep(float(os.environ.get("SHOT_WAIT", 5)))  # seconds for the page to render
         data = call("Page.captureScreenshot", format="png")["data"]
         with open(out, "wb") as handle:
             handle.write(base64.b64decode(data))
