@@ -189,12 +189,10 @@ class ChatbotOperator(models.Model):
                     self.env._("Dialog %(code)s handed to %(name)s.", code=dialog.code, name=other.name)
                 )
             else:
-                # back to the front of the queue: the next operator with room takes it
-                dialog.write({"state": "waiting", "operator_id": False, "queue_position": 0})
-                self._chatbot_update_load()
+                # back in the queue it would come straight back to this operator, the only free one
                 sender._chatbot_notify(
                     self.env._(
-                        "No other operator is free: %(name)s waits first in the queue.",
+                        "No other operator is free: %(name)s stays with you.",
                         name=dialog._chatbot_customer_name(),
                     )
                 )

@@ -71,11 +71,15 @@ class TestMessengerOperator(OperatorCase):
             )
         )
 
-    def test_transfer_to_the_queue_when_nobody_else_is_free(self):
+    def test_transfer_to_another_operator_or_keep_it(self):
         self.candidate.with_user(self.bot_admin).action_chatbot_approve()
+        operator = self.candidate.operator_ids
         dialog = self.start(1001)
         self.receive(3, chat=7007, text="/transfer")
-        self.assertEqual(dialog.state, "waiting")
-        self.assertFalse(dialog.operator_id)
+        self.assertEqual(dialog.operator_id, operator, "nobody else is free: the dialog stays")
+        self.assertIn("stays with you", self.sent_to(7007)[-1])
         self.operators[0].status = "active"
-        self.assertEqual(dialog.operator_id, self.operators[0], "an operator becoming Active takes it")
+        self.receive(4, chat=7007, text="/transfer")
+        self.assertEqual(dialog.operator_id, self.operators[0])
+        self.assertEqual(operator.active_dialog_count, 0)
+        self.assertTrue(dialog.discuss_channel_id, "the Odoo operator gets the conversation with the history")
