@@ -160,8 +160,7 @@ class ChatbotOperator(models.Model):
                     self.env._("You have no customer now. /next takes the next waiting one.")
                 )
                 return dialog
-            dialog._chatbot_end("operator")
-            sender._chatbot_notify(self.env._("Dialog %(code)s closed.", code=dialog.code))
+            dialog._chatbot_end("operator")  # the operator is told "The dialog with ... is closed."
             return dialog
         if command == "next":
             if dialog:
