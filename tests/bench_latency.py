@@ -9,7 +9,7 @@ Run with `./bots bench latency` (it prepares a throwaway database). Prints one l
   3. the ratios ours/theirs for p50 and p95 (the target: ours at most 1.5 times theirs; aim: no slower);
   4. the CPU time the Odoo workers used per timed message (ours: the cron worker; theirs: the HTTP and
      gevent workers; PostgreSQL's not counted), and the load average: what is work, what is waiting;
-  5. the cron worker's pause after each wake-up (see below), which ours waits for twice.
+  5. the cron worker's pause after each wake-up (see below), which ours waits for once.
 Exit code 0 when every sample got its reply (the ratio does not decide), 1 otherwise.
 
 What each figure includes, exactly:
@@ -21,8 +21,8 @@ What each figure includes, exactly:
   the webhook POST (a new TCP connection, as the harness's `post_json`) until the fake Bot API *receives* the
   bot's sendMessage call for that chat (`Call.time`, stamped when the request reaches the fake, before it
   answers). That is: webhook request and store, NOTIFY, the cron worker waking up, the inbound job
-  processing the update and committing, the outbound row's NOTIFY, the cron worker waking up again, the
-  outbound job and its HTTP call to the Bot API. Not included: Telegram's own delivery to the user's app.
+  processing the update and committing, then, in the same run (the queue caught up), sending the queued
+  reply with its HTTP call to the Bot API. Not included: Telegram's own delivery to the user's app.
   The arrival is detected by the fake's condition variable (`wait_until`, notified on every recorded call),
   not by polling; the time itself is the fake's timestamp, so the detection adds nothing to the figure.
   The fake runs without rate limits: at one reply at a time they would not refuse anything, and the
@@ -45,7 +45,8 @@ idle (its database sessions idle, neither queue job due; checked in pg_stat_acti
 BENCH_PAUSE seconds: the fake receives our reply while the outbound job is still committing, and a text
 posted then would wait for that tail, which is not the latency of one message on a quiet server. Odoo's
 cron worker (odoo/service/server.py, `WorkerCron.sleep`) sleeps `pid / 100 % 0.1` seconds after every
-wake-up ("chorus effect"); a reply of ours needs two wake-ups (inbound, then outbound), so the last line
+wake-up ("chorus effect"); a reply of ours needs one wake-up (the inbound run sends the replies it queued
+when the queue is caught up; it needed two, inbound then outbound, before), so the last line
 prints that pause for this run's worker (it varies from run to run with the pid).
 
 Knobs: BENCH_SAMPLES (default 100), BENCH_WARMUP (3), BENCH_PAUSE (0.05 s), BENCH_TIMEOUT (30 s per
@@ -384,7 +385,7 @@ def main():
             p50, p95 = summary(ours)
             ack50, ack95 = summary(acks)
             print(
-                f"ours (Telegram text -> webhook -> inbound cron -> outbound cron -> Bot API sendMessage), "
+                f"ours (Telegram text -> webhook -> inbound cron run, which sends the reply -> Bot API sendMessage), "
                 f"{len(ours)}/{SAMPLES} replies: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
                 f"(webhook ack p50 {ack50:.1f} ms, p95 {ack95:.1f} ms; "
                 f"mean {1000 * sum(ours) / len(ours):.1f} ms)"
@@ -419,7 +420,7 @@ def main():
         changed = f" (the cron worker {cron_gone} was restarted during the run)" if cron_gone else ""
         print(
             f"cron worker pause after each wake-up (Odoo's WorkerCron.sleep, pid / 100 % 0.1 s): "
-            f"{pauses or 'worker not found'}; ours waits for it twice per reply{changed}; "
+            f"{pauses or 'worker not found'}; ours waits for it once per reply{changed}; "
             f"cron worker still busy 5 s before a timed message: {cron.timeouts} times"
         )
         if VERBOSE:

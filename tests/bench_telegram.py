@@ -1,4 +1,5 @@
-"""Benchmark of the Telegram intake: a real Odoo (--workers=2, one cron worker) and the fake Bot API server.
+"""Benchmark of the Telegram intake: a real Odoo (--workers=2, BENCH_CRON_THREADS cron workers, default 2 as
+Odoo's max_cron_threads) and the fake Bot API server.
 
 Run with `./bots bench telegram` (it prepares a throwaway database). Prints:
   1. webhook acknowledgement latency of one sender alone (the service time of one update);
@@ -19,6 +20,7 @@ from harness import OdooServer, connect_channel, load_fake_telegram, odoo_env, p
 SENDERS = 50
 ACK_PER_SENDER = int(os.environ.get("BENCH_ACK_PER_SENDER", 20))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 60))
+CRON_THREADS = int(os.environ.get("BENCH_CRON_THREADS", 2))  # Odoo's default max_cron_threads
 
 
 def percentile(values, pct):
@@ -193,10 +195,12 @@ def main():
     reg = registry(conf)
     fake = load_fake_telegram().FakeTelegram()
     fake.start()
-    server = OdooServer(conf, workers=2, log_level=os.environ.get("BENCH_LOG", "warn")).start()
+    server = OdooServer(
+        conf, workers=2, log_level=os.environ.get("BENCH_LOG", "warn"), cron_threads=CRON_THREADS
+    ).start()
     try:
         world = connect_channel(reg, fake, server, name="Benchmark Telegram")
-        print(f"Odoo --workers=2 --max-cron-threads=1, fake Telegram, {os.cpu_count()} cores")
+        print(f"Odoo --workers=2 --max-cron-threads={CRON_THREADS}, fake Telegram, {os.cpu_count()} cores")
         alone = ack_latency(world, fake, senders=1, per_sender=300, base=9_000_000)
         print(
             f"webhook ack, one sender, {alone['requests']} updates back to back: "

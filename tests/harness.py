@@ -84,11 +84,12 @@ def odoo_env(reg, commit=True):
 
 
 class OdooServer:
-    """odoo-bin in prefork mode: `workers` HTTP workers and one cron worker."""
+    """odoo-bin in prefork mode: `workers` HTTP workers and `cron_threads` cron workers."""
 
-    def __init__(self, conf, workers=2, log_level="info"):
+    def __init__(self, conf, workers=2, log_level="info", cron_threads=1):
         self.conf = conf
         self.workers = workers
+        self.cron_threads = cron_threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = os.path.join(tempfile.mkdtemp(prefix="bots-odoo-"), "server.log")
@@ -103,7 +104,8 @@ class OdooServer:
             # one database by name (db_name), no dbfilter: Odoo then never lists the databases, which a
             # dbfilter makes it do on every request without a session (every webhook call)
             "-d", conf["db"],
-            f"--workers={self.workers}", "--max-cron-threads=1", f"--http-port={self.port}",
+            f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}",
+            f"--http-port={self.port}",
             f"--gevent-port={free_port()}", "--http-interface=127.0.0.1", f"--logfile={self.log}",
             f"--log-level={self.log_level}", "--limit-time-real=120", "--limit-time-real-cron=120",
             "--limit-memory-soft=4294967296", "--limit-memory-hard=5368709120",
