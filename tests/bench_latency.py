@@ -385,7 +385,7 @@ def main():
             p50, p95 = summary(ours)
             ack50, ack95 = summary(acks)
             print(
-                f"ours (Telegram text -> webhook -> inbound cron run, which sends the reply -> Bot API sendMessage), "
+                "ours (Telegram text -> webhook -> inbound cron run, which sends the reply -> sendMessage), "
                 f"{len(ours)}/{SAMPLES} replies: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
                 f"(webhook ack p50 {ack50:.1f} ms, p95 {ack95:.1f} ms; "
                 f"mean {1000 * sum(ours) / len(ours):.1f} ms)"
