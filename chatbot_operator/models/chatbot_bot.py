@@ -20,7 +20,7 @@ DEFAULT_TEXTS = {
 
 def _default_text(key):
     def default(self):
-        return self.env._(DEFAULT_TEXTS[key])  # pylint: disable=gettext-variable
+        return self.env._(DEFAULT_TEXTS[key])
 
     return default
 

@@ -58,7 +58,7 @@ class ChatbotDialog(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS chatbot_dialog_waiting_idx "
             "ON chatbot_dialog (operator_bot_id, queue_date, id) WHERE state = 'waiting'"
@@ -67,6 +67,7 @@ class ChatbotDialog(models.Model):
             "CREATE INDEX IF NOT EXISTS chatbot_dialog_active_idx "
             "ON chatbot_dialog (operator_id, last_activity_date) WHERE state = 'active'"
         )
+        return result
 
     @api.depends("bot_id")
     def _compute_operator_bot_id(self):

@@ -9,9 +9,10 @@ class ResUsers(models.Model):
     @api.model
     def _update_last_login(self):
         """Called at each successful login, in the user's environment."""
-        super()._update_last_login()
+        result = super()._update_last_login()
         # sudo: only the user's own operator records change
         self.env["chatbot.operator"].sudo()._chatbot_on_login(self.env.user)
+        return result
 
     chatbot_restricted_bot_ids = fields.Many2many(
         "chatbot.bot",
