@@ -25,77 +25,62 @@ def _default_text(key):
     return default
 
 
+def _text_field(string, key, help_text=None):
+    """One of the bot's texts: translatable, for administrators, with the seed's default wording."""
+    return fields.Text(string, translate=True, groups=ADMIN_GROUP, default=_default_text(key), help=help_text)
+
+
 class ChatbotBot(models.Model):
     """Settings of consultation bots (seed §1.1.6) and joining them as an operator (§1.1.2)."""
 
     _inherit = "chatbot.bot"
 
     # --- the nine texts of the seed, and the queue's -------------------------------------------
-    text_not_found = fields.Text(
+    text_not_found = _text_field(
         "Message not found",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_not_found"),
-        help="Sent when the bot waits for the start message and the customer writes something else.",
+        "text_not_found",
+        "Sent when the bot waits for the start message and the customer writes something else.",
     )
-    text_connected = fields.Text(
+    text_connected = _text_field(
         "Connection with an operator",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_connected"),
-        help="Sent after the operator's name when an operator takes the dialog (see \"Send greeting "
+        "text_connected",
+        "Sent after the operator's name when an operator takes the dialog (see \"Send greeting "
         'automatically").',
     )
-    text_no_operator = fields.Text(
+    text_no_operator = _text_field(
         "No operator available",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_no_operator"),
-        help="Sent when no operator has joined the bot or none is Active; the customer then waits until the "
+        "text_no_operator",
+        "Sent when no operator has joined the bot or none is Active; the customer then waits until the "
         "max waiting time.",
     )
-    text_how_to_end = fields.Text(
+    text_how_to_end = _text_field(
         "How to end the consultation",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_how_to_end"),
-        help="Sent when an operator connects.",
+        "text_how_to_end",
+        "Sent when an operator connects.",
     )
-    text_moderation = fields.Text(
+    text_moderation = _text_field(
         "Moderation",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_moderation"),
-        help="Sent to a messenger user who asks to become an operator (/operator), until an administrator "
+        "text_moderation",
+        "Sent to a messenger user who asks to become an operator (/operator), until an administrator "
         "approves or rejects them.",
     )
-    text_approved = fields.Text(
-        "Approved", translate=True, groups=ADMIN_GROUP, default=_default_text("text_approved")
-    )
-    text_rejected = fields.Text(
-        "Rejected", translate=True, groups=ADMIN_GROUP, default=_default_text("text_rejected")
-    )
-    text_completed = fields.Text(
+    text_approved = _text_field("Approved", "text_approved")
+    text_rejected = _text_field("Rejected", "text_rejected")
+    text_completed = _text_field(
         "Consultation completed",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_completed"),
-        help="Sent when the dialog is closed: by /end, by the operator, or after the dialog end time.",
+        "text_completed",
+        "Sent when the dialog is closed: by /end, by the operator, or after the dialog end time.",
     )
-    text_timeout = fields.Text(
+    text_timeout = _text_field(
         "After the max waiting time",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_timeout"),
-        help="Sent to a customer who waited for an operator longer than the max waiting time; the dialog "
+        "text_timeout",
+        "Sent to a customer who waited for an operator longer than the max waiting time; the dialog "
         "then closes.",
     )
-    text_queue = fields.Text(
+    text_queue = _text_field(
         "Position in the queue",
-        translate=True,
-        groups=ADMIN_GROUP,
-        default=_default_text("text_queue"),
-        help="Sent when every operator is busy, and again when the position changes. {position} is replaced "
+        "text_queue",
+        "Sent when every operator is busy, and again when the position changes. {position} is replaced "
         "by the customer's position.",
     )
     # --- behaviour ----------------------------------------------------------------------------------
