@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from harness import OdooServer, load_fake_telegram, odoo_env, registry, settings
+from harness import OdooServer, odoo_env, registry, settings, store_text_updates
 
 UPDATES = int(os.environ.get("BENCH_UPDATES", 6000))
 CHATS = int(os.environ.get("BENCH_CHATS", 50))
@@ -17,7 +17,6 @@ CHATS = int(os.environ.get("BENCH_CHATS", 50))
 def main():
     conf = settings()
     reg = registry(conf)
-    fake_module = load_fake_telegram()
     server = OdooServer(conf, workers=2, log_level=os.environ.get("BENCH_LOG", "warn")).start()
     try:
         with odoo_env(reg) as env:
@@ -25,11 +24,7 @@ def main():
             channel = env["chatbot.channel"].create(
                 {"name": "Drain benchmark", "bot_id": bot.id, "provider": "telegram"}
             )
-            for i in range(UPDATES):
-                update = fake_module.make_message_update(700_000 + i % CHATS, f"text {i}")
-                update["update_id"] = 40_000_000 + i
-                update["message"]["message_id"] = i + 1
-                channel._chatbot_store_inbound(update)
+            store_text_updates(channel, UPDATES, CHATS, 700_000, 40_000_000)
             channel_id = channel.id
         started = time.perf_counter()
         done = 0

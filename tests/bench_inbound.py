@@ -10,7 +10,7 @@ import pstats
 import sys
 import time
 
-from harness import load_fake_telegram, odoo_env, registry, settings
+from harness import load_fake_telegram, odoo_env, registry, settings, store_text_updates
 
 UPDATES = int(os.environ.get("BENCH_UPDATES", 2000))
 CHATS = int(os.environ.get("BENCH_CHATS", 200))
@@ -51,11 +51,7 @@ def main():
             "UPDATE ir_cron SET active = false WHERE id = %s",
             [env.ref("chatbot_base.ir_cron_chatbot_inbound_process").id],
         )
-        for i in range(UPDATES):
-            update = fake_module.make_message_update(800_000 + i % CHATS, f"text {i}")
-            update["update_id"] = 30_000_000 + i
-            update["message"]["message_id"] = i + 1
-            channel._chatbot_store_inbound(update)
+        store_text_updates(channel, UPDATES, CHATS, 800_000, 30_000_000)
         channel_id = channel.id
     # first contact of each chat (sender, partner, dialog) is part of the figure, as in real traffic
     profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None

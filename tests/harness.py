@@ -148,6 +148,17 @@ class OdooServer:
                 self.process.wait()
 
 
+def store_text_updates(channel, count, chats, first_chat, first_update_id):
+    """Store `count` Telegram text updates from `chats` chats straight into `channel`'s inbound queue (as the
+    webhook would, without HTTP): the benchmarks' backlog."""
+    fake_module = load_fake_telegram()
+    for i in range(count):
+        update = fake_module.make_message_update(first_chat + i % chats, f"text {i}")
+        update["update_id"] = first_update_id + i
+        update["message"]["message_id"] = i + 1
+        channel._chatbot_store_inbound(update)
+
+
 def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN):
     """A client bot with a Telegram channel connected to `fake`, its webhook pointing at `server`."""
     fake.add_bot(token, username="e2e_shop_bot", first_name="E2E shop")

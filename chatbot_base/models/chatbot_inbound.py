@@ -143,7 +143,12 @@ class ChatbotInbound(models.Model):
         another cron worker, or between runs). Sending errors are the outbound queue's to handle: here they
         are logged and never stop the intake."""
         Outbound = self.env["chatbot.outbound"]
-        for channel in self.env["chatbot.channel"].browse(sorted(channel_ids)):
+        self.env.cr.execute(
+            """SELECT DISTINCT channel_id FROM chatbot_outbound
+                WHERE state = 'queued' AND next_try <= %s AND channel_id = ANY(%s) ORDER BY channel_id""",
+            [fields.Datetime.now(), sorted(channel_ids)],
+        )
+        for channel in self.env["chatbot.channel"].browse([row[0] for row in self.env.cr.fetchall()]):
             try:
                 Outbound._send_channel(channel, time_budget=REPLY_BUDGET)
             except Exception:

@@ -8,7 +8,6 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
 from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
-from odoo.addons.chatbot_base.tools.connector import OutboundMessage
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
 
 _logger = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ class ChatbotDialog(models.Model):
             if self.state in ("waiting", "active"):
                 self._chatbot_end("customer")
             else:
-                self._chatbot_close_quietly()
+                self.action_close()
             return
         if self.state == "bot":
             if bot._chatbot_settings().wait_start_message and command != "start":
@@ -213,9 +212,6 @@ class ChatbotDialog(models.Model):
             if text and not dialog.sender_id.is_blocked:
                 dialog._chatbot_send(text, author_kind="system")
             dialog.close_reason = reason
-        return self.action_close()
-
-    def _chatbot_close_quietly(self):
         return self.action_close()
 
     def action_close(self):
@@ -435,17 +431,7 @@ class ChatbotDialog(models.Model):
         """A message to the messenger operator of the dialog, in their private chat with the bot."""
         self.ensure_one()
         sender = self.operator_id.sender_id
-        if not sender or sender.is_blocked:
-            return self.env["chatbot.outbound"]
-        return self.env["chatbot.outbound"]._chatbot_enqueue(
-            sender.channel_id,
-            OutboundMessage(
-                chat_id=sender.chat_id or sender.external_id,
-                text=text,
-                attachment_ids=(attachments or self.env["ir.attachment"]).ids,
-            ),
-            sender=sender,
-        )
+        return sender._chatbot_notify(text, attachments) if sender else self.env["chatbot.outbound"]
 
     def _chatbot_brief_messenger_operator(self, operator):
         """Tell a messenger operator who their new customer is, with what the customer wrote so far."""

@@ -34,13 +34,20 @@ class ChatbotSender(models.Model):
     def _chatbot_operator_bot(self):
         return self.bot_id._chatbot_operator_bot()
 
-    def _chatbot_notify(self, text):
-        """A message to this person outside of any customer dialog (moderation answers, operator notices)."""
+    def _chatbot_notify(self, text, attachments=None):
+        """A message to this person outside of any customer dialog: moderation answers, and what a messenger
+        operator gets in their private chat with the bot (customers' messages, notices)."""
         self.ensure_one()
-        if not text or self.is_blocked:
+        if not (text or attachments) or self.is_blocked:
             return self.env["chatbot.outbound"]
         return self.env["chatbot.outbound"]._chatbot_enqueue(
-            self.channel_id, OutboundMessage(chat_id=self.chat_id or self.external_id, text=text), sender=self
+            self.channel_id,
+            OutboundMessage(
+                chat_id=self.chat_id or self.external_id,
+                text=text or "",
+                attachment_ids=attachments.ids if attachments else [],
+            ),
+            sender=self,
         )
 
     def _chatbot_request_operator_role(self, dialog):

@@ -112,15 +112,18 @@ class TelegramConnector(Connector):
         """ "typing..." in the customer's chat when the work on their update takes more than TYPING_AFTER
         seconds (a file to download, a slow handler); nothing for quick answers, which arrive first. Sent
         from a timer thread, outside the transaction: it is ephemeral, and a replayed one is harmless."""
-        if not chat_key or str(chat_key).startswith("-") or not self.channel.sudo().telegram_token:
+        # sudo: the token is readable by system administrators only; read here, the thread has no ORM
+        channel_sudo = self.channel.sudo()
+        token = channel_sudo.telegram_token
+        if not chat_key or str(chat_key).startswith("-") or not token:
             yield
             return
-        api = self.api(timeout=5)
+        api_url = channel_sudo.telegram_api_url or DEFAULT_API_URL
         channel_id = self.channel.id
 
         def typing():
             try:
-                api.send_chat_action(chat_key, "typing")
+                BotApi(token, api_url, timeout=5).send_chat_action(chat_key, "typing")
             except Exception as error:  # noqa: BLE001 - a hint for the customer must never break anything
                 _logger.debug("channel %s: sendChatAction: %s", channel_id, error)
 
