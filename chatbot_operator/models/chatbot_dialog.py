@@ -80,11 +80,8 @@ class ChatbotDialog(models.Model):
 
     def _chatbot_on_customer_event(self, message, event):
         super()._chatbot_on_customer_event(message, event)
-        if self.bot_id.bot_type != "operator":
-            return  # a client bot's flow handles it, and hands over with _chatbot_request_operator
-        bot = self.bot_id
         command = event.command
-        if command == "operator":
+        if command == "operator" and self.state == "bot":
             self.sender_id._chatbot_request_operator_role(self)
             return
         if command == "end":
@@ -94,10 +91,7 @@ class ChatbotDialog(models.Model):
                 self.action_close()
             return
         if self.state == "bot":
-            if bot._chatbot_settings().wait_start_message and command != "start":
-                self._chatbot_send(bot._chatbot_text("text_not_found"))
-                return
-            self._chatbot_request_operator()
+            self._chatbot_on_bot_event(message, event)
             return
         if self.state == "waiting":
             if command == "start" and self.queue_position:
@@ -106,6 +100,30 @@ class ChatbotDialog(models.Model):
         if command == "start":
             return
         self._chatbot_forward(message)
+
+    def _chatbot_on_bot_event(self, message, event):
+        """A customer's event while the dialog is with the bot, before any operator. A consultation bot
+        hands the customer to an operator at once (after /start when it waits for it); chatbot_client runs
+        the client bot's flow here."""
+        if self.bot_id.bot_type != "operator":
+            return
+        if self.bot_id._chatbot_settings().wait_start_message and event.command != "start":
+            self._chatbot_send(self._chatbot_say("text_not_found"))
+            return
+        self._chatbot_request_operator()
+
+    def _chatbot_customer_lang(self):
+        """The Odoo language the customer reads: their contact's, else their messenger's."""
+        self.ensure_one()
+        return self.partner_id.lang or self.sender_id._chatbot_odoo_lang() or None
+
+    def _chatbot_say(self, key, **values):
+        """One of the texts of the dialog's bot (the bot the customer talks to), in the customer's
+        language."""
+        self.ensure_one()
+        lang = self._chatbot_customer_lang()
+        bot = self.bot_id.with_context(lang=lang) if lang else self.bot_id
+        return bot._chatbot_text(key, **values)
 
     def _chatbot_on_customer_edit(self, message, event):
         super()._chatbot_on_customer_edit(message, event)
@@ -134,7 +152,11 @@ class ChatbotDialog(models.Model):
     def _chatbot_request_operator(self, operator_bot=None):
         """The dialog needs an operator: the operators' group, a free operator, or the queue."""
         self.ensure_one()
-        bot = operator_bot or self.operator_bot_id or self.bot_id
+        bot = operator_bot or self.operator_bot_id or self.bot_id._chatbot_operator_bot()
+        if not bot:
+            raise UserError(
+                self.env._("%(bot)s has no operator bot to hand customers over to.", bot=self.bot_id.name)
+            )
         if bot.bot_type != "operator":
             raise UserError(self.env._("%(bot)s is not an Operator Chat bot.", bot=bot.name))
         if self.operator_bot_id != bot:
@@ -143,7 +165,7 @@ class ChatbotDialog(models.Model):
             self.write({"state": "active", "served_by_group": True, "assign_date": fields.Datetime.now()})
             for message in self.message_ids.filtered(lambda m: m.direction == "in"):
                 self._chatbot_relay_to_group(message)
-            self._chatbot_send(bot._chatbot_text("text_how_to_end"))
+            self._chatbot_send(self._chatbot_say("text_how_to_end"))
             return self.env["chatbot.operator"]
         operator = bot._chatbot_pick_operator(self.partner_id)
         if operator:
@@ -151,7 +173,7 @@ class ChatbotDialog(models.Model):
             return operator
         self.write({"state": "waiting", "queue_date": fields.Datetime.now(), "queue_position": 0})
         if not bot._chatbot_has_available_operators():
-            self._chatbot_send(bot._chatbot_text("text_no_operator"))
+            self._chatbot_send(self._chatbot_say("text_no_operator"))
         else:
             self._chatbot_tell_position(self._chatbot_queue_position())
         return operator
@@ -174,7 +196,7 @@ class ChatbotDialog(models.Model):
         self.queue_position = position
         if not self.sender_id.is_blocked:
             self._chatbot_send(
-                self.operator_bot_id._chatbot_text("text_queue", position=position), author_kind="system"
+                self._chatbot_say("text_queue", position=position), author_kind="system"
             )
 
     def _chatbot_assign(self, operator):
@@ -194,21 +216,19 @@ class ChatbotDialog(models.Model):
         )
         operator.sudo()._chatbot_mark_assigned()
         (operator | previous).sudo()._chatbot_update_load()
-        bot = self.operator_bot_id
         if operator.user_id:
             self._chatbot_open_conversation(operator, previous)
         else:
             self._chatbot_brief_messenger_operator(operator)
         if not previous:
-            if bot._chatbot_settings().send_greeting:
-                self._chatbot_send(f"{operator.name} {bot._chatbot_text('text_connected')}".strip())
-            self._chatbot_send(bot._chatbot_text("text_how_to_end"))
+            if self.bot_id._chatbot_settings().send_greeting:
+                self._chatbot_send(f"{operator.name} {self._chatbot_say('text_connected')}".strip())
+            self._chatbot_send(self._chatbot_say("text_how_to_end"))
 
     def _chatbot_end(self, reason, text_key="text_completed"):
         """Close the dialog and tell the customer (the completion or the timeout text)."""
         for dialog in self.filtered(lambda d: d.state != "closed"):
-            bot = dialog.operator_bot_id or dialog.bot_id
-            text = bot._chatbot_text(text_key) if bot.bot_type == "operator" else ""
+            text = dialog._chatbot_say(text_key)
             if text and not dialog.sender_id.is_blocked:
                 dialog._chatbot_send(text, author_kind="system")
             dialog.close_reason = reason
@@ -494,7 +514,7 @@ class ChatbotDialog(models.Model):
                            AND d.last_activity_date < %(now)s - make_interval(mins => b.dialog_end_time)"""
         self.env.cr.execute(
             f"""
-            SELECT d.id FROM chatbot_dialog d JOIN chatbot_bot b ON b.id = d.operator_bot_id
+            SELECT d.id FROM chatbot_dialog d JOIN chatbot_bot b ON b.id = d.bot_id
              WHERE {condition}
              ORDER BY d.id
              LIMIT %(limit)s
