@@ -7,7 +7,20 @@
     "website": "https://github.com/bots-suite/odoo-bots",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["chatbot_operator", "crm"],
-    "data": [],
+    "depends": ["chatbot_operator", "crm", "project"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/chatbot_client_security.xml",
+        "views/chatbot_step_views.xml",
+        "views/chatbot_bot_views.xml",
+        "views/chatbot_dialog_views.xml",
+        "views/chatbot_test_templates.xml",
+    ],
+    "demo": ["demo/chatbot_client_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "chatbot_client/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

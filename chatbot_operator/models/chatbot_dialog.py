@@ -195,9 +195,7 @@ class ChatbotDialog(models.Model):
             return
         self.queue_position = position
         if not self.sender_id.is_blocked:
-            self._chatbot_send(
-                self._chatbot_say("text_queue", position=position), author_kind="system"
-            )
+            self._chatbot_send(self._chatbot_say("text_queue", position=position), author_kind="system")
 
     def _chatbot_assign(self, operator):
         """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings."""
