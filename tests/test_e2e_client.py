@@ -25,9 +25,13 @@ def client_world(world):  # noqa: F811 - the fixture, imported above
     token = f"9877{n:05d}:E2E-client-{n}"
     world.fake.add_bot(token, username=f"e2e_client_{n}_bot", first_name="Kyiv shop")
     seller_id, _login = new_user(world, f"Sofia Seller {n}", ["sales_team.group_sale_salesman"])
-    operator_id, operator_login = new_user(world, f"Oksana Operator {n}", ["chatbot_base.chatbot_base_group_user"])
+    operator_id, operator_login = new_user(
+        world, f"Oksana Operator {n}", ["chatbot_base.chatbot_base_group_user"]
+    )
     manager_id, manager_login = new_user(
-        world, f"Marta Manager {n}", ["chatbot_base.chatbot_base_group_manager", "sales_team.group_sale_salesman"]
+        world,
+        f"Marta Manager {n}",
+        ["chatbot_base.chatbot_base_group_manager", "sales_team.group_sale_salesman"],
     )
     with odoo_env(world.reg) as env:
         operator_bot = env["chatbot.bot"].create({"name": f"E2E consultations {n}", "bot_type": "operator"})
@@ -58,7 +62,8 @@ def client_world(world):  # noqa: F811 - the fixture, imported above
     assert manager.uid == manager_id
 
     def step(values):
-        return manager.kw("chatbot.step", "create", [{"bot_id": ids.bot_id, **values}])
+        (step_id,) = manager.kw("chatbot.step", "create", [{"bot_id": ids.bot_id, **values}])
+        return step_id
 
     # created from the last step up, so each names the step it goes to
     hand_over = step({"sequence": 50, "step_type": "operator", "text": "Connecting you to a consultant."})
@@ -72,18 +77,29 @@ def client_world(world):  # noqa: F811 - the fixture, imported above
             "next_step_id": hand_over,
         }
     )
-    step({"sequence": 30, "step_type": "input", "input_type": "phone", "variable_name": "phone", "text": PHONE_PROMPT})
+    step(
+        {
+            "sequence": 30,
+            "step_type": "input",
+            "input_type": "phone",
+            "variable_name": "phone",
+            "text": PHONE_PROMPT,
+        }
+    )
     step(
         {
             "sequence": 20,
             "step_type": "question",
             "text": "What brings you here?",
             "variable_name": "topic",
-            "answer_ids": [(0, 0, {"name": "Buy a sofa", "sequence": 1}), (0, 0, {"name": "Talk", "next_step_id": hand_over})],
+            "answer_ids": [
+                (0, 0, {"name": "Buy a sofa", "sequence": 1}),
+                (0, 0, {"name": "Talk", "next_step_id": hand_over}),
+            ],
         }
     )
     step({"sequence": 10, "step_type": "message", "text": "Hello, {name}! This is the Kyiv shop."})
-    problems = manager.kw("chatbot.bot", "read", [[ids.bot_id], ["flow_problems"]])[0]["flow_problems"]
+    problems = manager.kw("chatbot.bot", "read", [ids.bot_id], ["flow_problems"])[0]["flow_problems"]
     assert not problems, problems
     operator = rpc_as(world, operator_login)
     operator.kw("chatbot.bot", "action_join", [ids.operator_bot_id])
