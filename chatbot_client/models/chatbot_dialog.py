@@ -46,7 +46,7 @@ class ChatbotDialog(models.Model):
         readonly=True, copy=False, help="A reply keyboard (share-phone button) is shown to the customer."
     )
     flow_error = fields.Text("Flow error", readonly=True, copy=False)
-    lead_id = fields.Many2one("crm.lead", "Lead", readonly=True, copy=False, ondelete="set null")
+    lead_id = fields.Many2one("crm.lead", readonly=True, copy=False, ondelete="set null")
     task_id = fields.Many2one("project.task", "Ticket", readonly=True, copy=False, ondelete="set null")
     close_reason = fields.Selection(selection_add=[("flow", "End of the flow")])
 

@@ -139,7 +139,7 @@ class ChatbotStep(models.Model):
         ondelete="set null",
         domain=[("model_id.model", "=", "chatbot.dialog")],
     )
-    problem = fields.Char("Problem", compute="_compute_problem")
+    problem = fields.Char(compute="_compute_problem")
 
     @api.depends("bot_id.step_ids.sequence")
     def _compute_position(self):
