@@ -13,7 +13,7 @@ import sys
 import time
 from datetime import timedelta
 
-from harness import odoo_env, registry, settings
+from harness import odoo_env, registry, set_online, settings
 
 OPERATORS = int(os.environ.get("BENCH_OPERATORS", 200))
 DIALOGS = int(os.environ.get("BENCH_DIALOGS", 10_000))
@@ -80,6 +80,7 @@ def main():
             ]
         )
         operators = env["chatbot.operator"].create([{"bot_id": bot.id, "user_id": u.id} for u in users])
+        set_online(env, users.ids)
         senders = env["chatbot.sender"].create(
             [
                 {"name": f"Customer {i}", "channel_id": channel.id, "external_id": str(600_000 + i)}

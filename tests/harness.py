@@ -83,6 +83,18 @@ def odoo_env(reg, commit=True):
             cr.rollback()
 
 
+def set_online(env, user_ids):
+    """Mark Odoo users online in the web client (their bus presence), as a browser tab would: with
+    chatbot_livechat installed, routing offers dialogs to Odoo users only while they are online."""
+    Presence = env["bus.presence"]
+    for user_id in user_ids:
+        presence = Presence.search([("user_id", "=", user_id)])
+        if presence:
+            presence.status = "online"
+        else:
+            Presence.create({"user_id": user_id, "status": "online"})
+
+
 class OdooServer:
     """odoo-bin in prefork mode: `workers` HTTP workers and `cron_threads` cron workers."""
 

@@ -8,7 +8,7 @@ import itertools
 from types import SimpleNamespace
 
 import pytest
-from harness import wait_for
+from harness import set_online, wait_for
 from test_e2e_operator import customer, new_user, odoo_env, rpc_as, say, texts, wait_texts, world  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +104,7 @@ def client_world(world):  # noqa: F811 - the fixture, imported above
     operator = rpc_as(world, operator_login)
     operator.kw("chatbot.bot", "action_join", [ids.operator_bot_id])
     with odoo_env(world.reg) as env:
+        set_online(env, [ids.operator_id])
         channel = env["chatbot.channel"].browse(ids.channel_id)
         ids.secret = channel.telegram_webhook_secret
     return SimpleNamespace(token=token, operator=operator, **vars(ids))

@@ -16,6 +16,7 @@ from harness import (
     odoo_env,
     post_json,
     registry,
+    set_online,
     wait_for,
 )
 from harness import settings as harness_settings
@@ -103,6 +104,8 @@ def operator_bot(world, title, operators=(), **settings):
         assert rpc.uid == user_id
         rpc.kw("chatbot.bot", "action_join", [ids.bot_id])
         users[user_id] = SimpleNamespace(id=user_id, name=name, login=login, rpc=rpc)
+    with odoo_env(world.reg) as env:
+        set_online(env, list(users))
     return SimpleNamespace(token=token, users=users, **vars(ids))
 
 

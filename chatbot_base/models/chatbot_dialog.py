@@ -246,9 +246,12 @@ class ChatbotDialog(models.Model):
                 "attachment_ids": [(6, 0, attachments.ids)],
             }
         )
-        message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
-            self.channel_id, outbound_message, dialog=self, sender=self.sender_id
-        )
+        if not self.env.context.get("chatbot_already_delivered"):
+            # with chatbot_already_delivered the customer has the message already (an operator wrote in the
+            # website visitor's own live chat session): the dialog only records it
+            message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
+                self.channel_id, outbound_message, dialog=self, sender=self.sender_id
+            )
         values = {"last_activity_date": now}
         if author_kind == "operator":
             values["last_operator_date"] = now

@@ -100,6 +100,18 @@ def fake_messenger():
         yield FakeConnector
 
 
+def set_online(users):
+    """Mark Odoo users online in the web client (their bus presence), as a browser tab would: with
+    chatbot_livechat installed, routing offers dialogs to Odoo users only while they are online."""
+    Presence = users.env["bus.presence"].sudo()
+    for user in users:
+        presence = Presence.search([("user_id", "=", user.id)])
+        if presence:
+            presence.status = "online"
+        else:
+            Presence.create({"user_id": user.id, "status": "online"})
+
+
 def role_users(env, prefix):
     """One user per role of the Bots app: `<prefix>_admin`, `<prefix>_manager`, `<prefix>_user`."""
     return tuple(

@@ -12,7 +12,8 @@ class TestUi(HttpCase):
         super().setUpClass()
         cls.env.company.country_id = cls.env.ref("base.ua")
         cls.admin, cls.manager, cls.user = role_users(cls.env, "tour")
-        bot = cls.env["chatbot.bot"].create({"name": "Tour bot", "bot_type": "operator", "sequence": 0})
+        # a client bot: other addons give operator bots channels of their own (their live chat)
+        bot = cls.env["chatbot.bot"].create({"name": "Tour bot", "bot_type": "client", "sequence": 0})
         provider = cls.env["chatbot.channel"]._selection_provider()[0][0]
         channel = cls.env["chatbot.channel"].create(
             {"name": "Tour channel", "bot_id": bot.id, "provider": provider}

@@ -80,13 +80,13 @@ class ChatbotDialog(models.Model):
         settings = bot._chatbot_settings()
         steps = bot._chatbot_flow_steps()
         if not steps:
+            if not bot.operator_bot_id:
+                return  # a bot not set up yet: its dialogs keep the messages, nobody answers
             # a client bot without steps is a front door to its operators
             if settings.wait_start_message and event.command != "start":
                 self._chatbot_send(self._chatbot_say("text_not_found"))
-            elif bot.operator_bot_id:
-                self._chatbot_request_operator(bot.operator_bot_id)
             else:
-                self._chatbot_send(self._chatbot_say("text_no_operator"))
+                self._chatbot_request_operator(bot.operator_bot_id)
             return
         entry = self._chatbot_flow_entry(event, steps)
         if entry:

@@ -1,7 +1,7 @@
 from odoo import Command
 from odoo.tests import new_test_user
 
-from odoo.addons.chatbot_base.tests.common import ChatbotCase
+from odoo.addons.chatbot_base.tests.common import ChatbotCase, set_online
 
 
 class ClientCase(ChatbotCase):
@@ -29,6 +29,7 @@ class ClientCase(ChatbotCase):
             )
             for i in (1, 2)
         ]
+        set_online(cls.env["res.users"].concat(*cls.users))
         for user in cls.users:
             cls.operator_bot.with_user(user).action_join()
         cls.operators = cls.env["chatbot.operator"].search([("bot_id", "=", cls.operator_bot.id)], order="id")

@@ -234,18 +234,19 @@ class ChatbotBot(models.Model):
         salesperson = (partner.user_id.id if partner else None) or None
         self.env.flush_all()
         self.env.cr.execute(
-            """
+            f"""
             SELECT o.id FROM chatbot_operator o
              WHERE o.bot_id = %(bot)s AND o.active AND o.status = 'active'
                AND COALESCE(o.active_dialog_count, 0) < CASE WHEN o.user_id IS NULL THEN 1 ELSE %(max)s END
                AND (o.user_id IS NOT NULL OR NOT %(odoo_only)s)
                AND (o.only_my_clients IS NOT TRUE OR o.salesperson_id = %(salesperson)s)
                AND o.id != ALL(%(exclude)s)
+               {self._chatbot_operator_available_sql()}
              ORDER BY (o.salesperson_id = %(salesperson)s) IS TRUE DESC, COALESCE(o.active_dialog_count, 0),
                       o.assignment_seq NULLS FIRST, o.id
              LIMIT 1
              FOR UPDATE SKIP LOCKED
-            """,
+            """,  # noqa: S608 - a constant fragment from _chatbot_operator_available_sql
             {
                 "bot": self.id,
                 "max": settings.max_parallel_chats,
@@ -257,14 +258,27 @@ class ChatbotBot(models.Model):
         row = self.env.cr.fetchone()
         return self.env["chatbot.operator"].browse(row[0] if row else [])
 
+    def _chatbot_operator_available_sql(self):
+        """An SQL condition on the operator `o` that routing adds: other addons narrow who may take dialogs
+        now (chatbot_livechat: Odoo users must be online). A constant fragment, no parameters."""
+        return ""
+
     def _chatbot_has_available_operators(self):
         """Whether an operator could take dialogs at all (joined, Active): when none can, customers get
         the "no operator available" text instead of a place in the queue."""
         self.ensure_one()
-        domain = [("bot_id", "=", self.id), ("status", "=", "active")]
-        if self._chatbot_settings().odoo_operators_only:
-            domain.append(("user_id", "!=", False))
-        return bool(self.env["chatbot.operator"].sudo().search_count(domain, limit=1))
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"""
+            SELECT 1 FROM chatbot_operator o
+             WHERE o.bot_id = %(bot)s AND o.active AND o.status = 'active'
+               AND (o.user_id IS NOT NULL OR NOT %(odoo_only)s)
+               {self._chatbot_operator_available_sql()}
+             LIMIT 1
+            """,  # noqa: S608 - a constant fragment from _chatbot_operator_available_sql
+            {"bot": self.id, "odoo_only": self._chatbot_settings().odoo_operators_only},
+        )
+        return bool(self.env.cr.fetchone())
 
     def _chatbot_dispatch_queue(self, limit=20):
         """Give waiting dialogs to operators who have room, oldest first; at most `limit` per call (the

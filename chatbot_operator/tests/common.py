@@ -1,6 +1,6 @@
 from odoo.tests import new_test_user
 
-from odoo.addons.chatbot_base.tests.common import ChatbotCase
+from odoo.addons.chatbot_base.tests.common import ChatbotCase, set_online
 
 
 class OperatorCase(ChatbotCase):
@@ -19,6 +19,7 @@ class OperatorCase(ChatbotCase):
             )
             for i in range(1, 4)
         ]
+        set_online(cls.env["res.users"].concat(*cls.users))
         cls.operators = cls.env["chatbot.operator"]
         for user in cls.users:
             cls.bot.with_user(user).action_join()

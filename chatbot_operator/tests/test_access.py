@@ -81,5 +81,7 @@ class TestAccess(OperatorCase):
             self.operators._chatbot_update_load()
         self.assertLessEqual(counts[1], counts[0], "300 more dialogs cost no query more")
         # pinned at what it costs now: the routing query, the load, the Discuss conversation with its two
-        # members, the customer's message and the two greetings posted there and queued for Telegram
-        self.assertLessEqual(counts[0], 88)
+        # members, the customer's message and the two greetings posted there and queued for Telegram; with
+        # chatbot_livechat the conversation is a live chat session that pops up (its member states, the bus)
+        livechat = self.env["ir.module.module"]._get("chatbot_livechat").state == "installed"
+        self.assertLessEqual(counts[0], 115 if livechat else 88)

@@ -2,6 +2,7 @@ import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from odoo.addons.chatbot_base.tests.common import set_online
 from odoo.addons.chatbot_telegram.tests.common import TOKEN, TelegramMixin, with_update_id
 
 
@@ -30,6 +31,7 @@ class TestOperatorTour(TelegramMixin, HttpCase):
             login="tour_operator",
         )
         self.assertTrue(self.bot.with_user(self.operator_user).is_joined)
+        set_online(self.operator_user)  # the tour's browser tab is gone: the operator is still at work
 
         channel = self.channel.sudo()
         update = with_update_id(
