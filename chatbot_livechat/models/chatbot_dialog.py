@@ -1,6 +1,10 @@
+import logging
+
 from odoo import fields, models
 
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage, RecipientBlocked
+
+_logger = logging.getLogger(__name__)
 
 
 class ChatbotDialog(models.Model):
@@ -108,8 +112,9 @@ class ChatbotDialog(models.Model):
         )
         try:
             message.mail_message_id = self.channel_id._chatbot_connector().post(session, outbound)
-        except RecipientBlocked:
-            pass  # the visitor left: the dialog keeps the message, as a sent one to a blocked person is
+        except RecipientBlocked as error:
+            # the visitor left: the dialog keeps the message, as it keeps one to a person who blocked the bot
+            _logger.info("chatbot.dialog %s: not posted in the live chat: %s", self.id, error)
         return message
 
     def _chatbot_post_in_conversation(self, message):

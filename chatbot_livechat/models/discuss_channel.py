@@ -11,11 +11,12 @@ class DiscussChannel(models.Model):
     _inherit = "discuss.channel"
 
     def _to_store(self, store: Store):
-        super()._to_store(store)
+        result = super()._to_store(store)
         # the web client shows a bot's answers as soon as the visitor's post returns (they are written in it)
         for channel in self.filtered(lambda c: c.channel_type == "livechat"):
             if channel.livechat_channel_id._chatbot_channel():
                 store.add(channel, {"chatbotBotSession": True})
+        return result
 
     def _get_message_create_valid_field_names(self):
         # a bot's message carries its answer buttons (chatbot_livechat's connector posts them)

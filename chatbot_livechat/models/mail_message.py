@@ -11,6 +11,7 @@ class MailMessage(models.Model):
     chatbot_buttons = fields.Json("Bot buttons", readonly=True, copy=False)
 
     def _to_store(self, store: Store, **kwargs):
-        super()._to_store(store, **kwargs)
+        result = super()._to_store(store, **kwargs)
         for message in self.filtered("chatbot_buttons"):
             store.add(message, {"chatbotButtons": message.chatbot_buttons})
+        return result
