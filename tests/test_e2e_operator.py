@@ -228,7 +228,9 @@ def test_customer_talks_with_an_odoo_operator_in_discuss_then_ends(world):
         assert operator.active_dialog_count == 1
         conversation = dialog.discuss_channel_id
         assert conversation, "the dialog has its Discuss conversation"
-        assert conversation.channel_type == "group"
+        # chatbot_livechat is installed: a live chat session of the bot's live chat, so that it pops up
+        assert conversation.channel_type == "livechat"
+        assert conversation.livechat_channel_id == dialog.operator_bot_id.livechat_channel_id
         assert operator.user_id.partner_id in conversation.channel_member_ids.partner_id
         operator_name, channel_id = operator.name, conversation.id
         rpc = bot.users[operator.user_id.id].rpc

@@ -39,9 +39,11 @@ class ChatbotDialog(models.Model):
             if channel.channel_type == "livechat":
                 channel.livechat_operator_id = operator.user_id.partner_id
             return channel
-        # sudo: the processing user opens the operator's live chat session with the messenger customer
+        # sudo: the processing user opens the operator's live chat session with the messenger customer; in
+        # the operator's name, as Discuss makes the creator a member
         channel = (
             self.env["discuss.channel"]
+            .with_user(operator.user_id)
             .sudo()
             .create(
                 {
