@@ -59,6 +59,9 @@ class ChatbotOutbound(models.Model):
     next_try = fields.Datetime(readonly=True, default=fields.Datetime.now)
     provider_message_id = fields.Char("Messenger message id", readonly=True)
     error = fields.Text(readonly=True)
+    recipient_blocked = fields.Boolean(
+        readonly=True, help="The messenger refused the message because the recipient blocked the bot."
+    )
     sent_date = fields.Datetime(readonly=True)
 
     def init(self):
@@ -161,6 +164,11 @@ class ChatbotOutbound(models.Model):
                     break
                 time.sleep(wait)
             heads = self._due_heads(channel)
+            if len(heads) < HEADS_PER_ROUND and self._chatbot_refill(channel, HEADS_PER_ROUND - len(heads)):
+                if auto_commit():
+                    # the refilled rows exist, linked to what they deliver, before any of them is sent
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                heads = self._due_heads(channel)
             if not heads:
                 break
             outcomes = set()
@@ -180,6 +188,12 @@ class ChatbotOutbound(models.Model):
             if not outcomes & {"sent", "hold", "migrated"}:
                 break  # only errors this round: the back-off decides when to try again, not this loop
         return sent
+
+    def _chatbot_refill(self, channel, limit):
+        """Hook: queue up to `limit` more messages on `channel` while its queue runs low (chatbot_operator
+        feeds the next recipients of a broadcast here, so a long broadcast never stands in front of the
+        replies to customers). Returns how many rows it queued."""
+        return 0
 
     def _due_heads(self, channel):
         """The oldest queued message of each chat of `channel`, when it is due (order is kept per chat)."""
@@ -216,7 +230,9 @@ class ChatbotOutbound(models.Model):
             return "hold"
         except RecipientBlocked as error:
             reason = str(error) or self.env._("The recipient blocked the bot.")
-            (self | self._queued_of_chat()).write({"state": "failed", "error": reason})
+            (self | self._queued_of_chat()).write(
+                {"state": "failed", "error": reason, "recipient_blocked": True}
+            )
             if self.sender_id:
                 self.sender_id.is_blocked = True
             return "failed"
@@ -276,7 +292,13 @@ class ChatbotOutbound(models.Model):
     def action_retry(self):
         """Send these messages again."""
         self.filtered(lambda r: r.state in ("failed", "cancelled")).write(
-            {"state": "queued", "next_try": fields.Datetime.now(), "attempts": 0, "error": False}
+            {
+                "state": "queued",
+                "next_try": fields.Datetime.now(),
+                "attempts": 0,
+                "error": False,
+                "recipient_blocked": False,
+            }
         )
         self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
         return True
