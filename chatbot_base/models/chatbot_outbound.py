@@ -172,9 +172,12 @@ class ChatbotOutbound(models.Model):
             if not heads:
                 break
             outcomes = set()
-            for row in heads:
+            for row_id in heads.ids:
                 if time.monotonic() - started >= time_budget:
                     break
+                # Each commit empties the cache: a row of `heads` would fetch every head again (their JSON
+                # payloads included) on its first field read. Alone, it fetches itself only.
+                row = self.browse(row_id)
                 pacer.wait(row.chat_id)
                 outcome = row._send_one(connector)
                 outcomes.add(outcome)
@@ -213,11 +216,11 @@ class ChatbotOutbound(models.Model):
         """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold'
         (stop the channel for now)."""
         self.ensure_one()
+        message = OutboundMessage.from_dict(self.payload)  # read before the commit empties the cache
         self.write({"state": "sending", "attempts": self.attempts + 1})
         if auto_commit():
             # a worker killed during the call leaves 'sending': never sent twice
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        message = OutboundMessage.from_dict(self.payload)
         try:
             provider_message_id = connector.send(message)
         except RetryLater as error:
@@ -261,9 +264,12 @@ class ChatbotOutbound(models.Model):
                 "sent_date": fields.Datetime.now(),
             }
         )
-        message_record = self.env["chatbot.dialog.message"].search([("outbound_id", "=", self.id)], limit=1)
-        if message_record and provider_message_id:
-            message_record.external_id = str(provider_message_id)
+        if self.dialog_id and provider_message_id:
+            message_record = self.env["chatbot.dialog.message"].search(
+                [("outbound_id", "=", self.id)], limit=1
+            )
+            if message_record:
+                message_record.external_id = str(provider_message_id)
         return "sent"
 
     def _retry_or_fail(self, reason):
