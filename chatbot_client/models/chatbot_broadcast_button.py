@@ -15,7 +15,6 @@ class ChatbotBroadcastButton(models.Model):
     bot_id = fields.Many2one(related="broadcast_id.bot_id")
     step_id = fields.Many2one(
         "chatbot.step",
-        "Step",
         ondelete="cascade",
         domain="[('bot_id', '=', bot_id), ('is_entry_point', '=', True)]",
         help="The step of the client flow the customer gets to when they press the button (only the steps "

@@ -68,7 +68,7 @@ class TestBroadcast(OperatorCase, SMSCase):
     def test_send_broadcast_button_opens_a_form_for_the_bot(self):
         action = self.bot.with_user(self.bot_manager).action_chatbot_broadcast()
         self.assertEqual(action["res_model"], "chatbot.broadcast")
-        form = Form(self.Broadcast.with_user(self.bot_manager).with_context(action["context"]))
+        form = Form(self.Broadcast.with_user(self.bot_manager).with_context(**action["context"]))
         self.assertEqual(form.bot_id, self.bot)
         self.assertEqual(form.recipient_count, 5, "every sender of the bot by default")
         form.name = "Spring sale"
