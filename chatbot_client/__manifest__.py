@@ -14,6 +14,7 @@
         "views/chatbot_step_views.xml",
         "views/chatbot_bot_views.xml",
         "views/chatbot_dialog_views.xml",
+        "views/chatbot_broadcast_views.xml",
         "views/chatbot_test_templates.xml",
     ],
     "demo": ["demo/chatbot_client_demo.xml"],

@@ -13,6 +13,7 @@
         "security/chatbot_operator_security.xml",
         "data/ir_cron_data.xml",
         "views/chatbot_bot_views.xml",
+        "views/chatbot_broadcast_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

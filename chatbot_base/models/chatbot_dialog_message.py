@@ -23,6 +23,6 @@ class ChatbotDialogMessage(models.Model):
     attachment_ids = fields.Many2many("ir.attachment", string="Files")
     external_id = fields.Char("Messenger message id", index="btree_not_null")
     is_edited = fields.Boolean("Edited")
-    outbound_id = fields.Many2one("chatbot.outbound", "Delivery", ondelete="set null")
+    outbound_id = fields.Many2one("chatbot.outbound", "Delivery", ondelete="set null", index="btree_not_null")
     delivery_state = fields.Selection(related="outbound_id.state", string="Delivery state")
     delivery_error = fields.Text(related="outbound_id.error", string="Delivery error")

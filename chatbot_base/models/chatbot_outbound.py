@@ -59,6 +59,9 @@ class ChatbotOutbound(models.Model):
     next_try = fields.Datetime(readonly=True, default=fields.Datetime.now)
     provider_message_id = fields.Char("Messenger message id", readonly=True)
     error = fields.Text(readonly=True)
+    recipient_blocked = fields.Boolean(
+        readonly=True, help="The messenger refused the message because the recipient blocked the bot."
+    )
     sent_date = fields.Datetime(readonly=True)
 
     def init(self):
@@ -161,12 +164,20 @@ class ChatbotOutbound(models.Model):
                     break
                 time.sleep(wait)
             heads = self._due_heads(channel)
+            if len(heads) < HEADS_PER_ROUND and self._chatbot_refill(channel, HEADS_PER_ROUND - len(heads)):
+                if auto_commit():
+                    # the refilled rows exist, linked to what they deliver, before any of them is sent
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                heads = self._due_heads(channel)
             if not heads:
                 break
             outcomes = set()
-            for row in heads:
+            for row_id in heads.ids:
                 if time.monotonic() - started >= time_budget:
                     break
+                # Each commit empties the cache: a row of `heads` would fetch every head again (their JSON
+                # payloads included) on its first field read. Alone, it fetches itself only.
+                row = self.browse(row_id)
                 pacer.wait(row.chat_id)
                 outcome = row._send_one(connector)
                 outcomes.add(outcome)
@@ -180,6 +191,12 @@ class ChatbotOutbound(models.Model):
             if not outcomes & {"sent", "hold", "migrated"}:
                 break  # only errors this round: the back-off decides when to try again, not this loop
         return sent
+
+    def _chatbot_refill(self, channel, limit):
+        """Hook: queue up to `limit` more messages on `channel` while its queue runs low (chatbot_operator
+        feeds the next recipients of a broadcast here, so a long broadcast never stands in front of the
+        replies to customers). Returns how many rows it queued."""
+        return 0
 
     def _due_heads(self, channel):
         """The oldest queued message of each chat of `channel`, when it is due (order is kept per chat)."""
@@ -199,11 +216,11 @@ class ChatbotOutbound(models.Model):
         """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold'
         (stop the channel for now)."""
         self.ensure_one()
+        message = OutboundMessage.from_dict(self.payload)  # read before the commit empties the cache
         self.write({"state": "sending", "attempts": self.attempts + 1})
         if auto_commit():
             # a worker killed during the call leaves 'sending': never sent twice
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        message = OutboundMessage.from_dict(self.payload)
         try:
             provider_message_id = connector.send(message)
         except RetryLater as error:
@@ -216,7 +233,9 @@ class ChatbotOutbound(models.Model):
             return "hold"
         except RecipientBlocked as error:
             reason = str(error) or self.env._("The recipient blocked the bot.")
-            (self | self._queued_of_chat()).write({"state": "failed", "error": reason})
+            (self | self._queued_of_chat()).write(
+                {"state": "failed", "error": reason, "recipient_blocked": True}
+            )
             if self.sender_id:
                 self.sender_id.is_blocked = True
             return "failed"
@@ -245,9 +264,12 @@ class ChatbotOutbound(models.Model):
                 "sent_date": fields.Datetime.now(),
             }
         )
-        message_record = self.env["chatbot.dialog.message"].search([("outbound_id", "=", self.id)], limit=1)
-        if message_record and provider_message_id:
-            message_record.external_id = str(provider_message_id)
+        if self.dialog_id and provider_message_id:
+            message_record = self.env["chatbot.dialog.message"].search(
+                [("outbound_id", "=", self.id)], limit=1
+            )
+            if message_record:
+                message_record.external_id = str(provider_message_id)
         return "sent"
 
     def _retry_or_fail(self, reason):
@@ -276,7 +298,13 @@ class ChatbotOutbound(models.Model):
     def action_retry(self):
         """Send these messages again."""
         self.filtered(lambda r: r.state in ("failed", "cancelled")).write(
-            {"state": "queued", "next_try": fields.Datetime.now(), "attempts": 0, "error": False}
+            {
+                "state": "queued",
+                "next_try": fields.Datetime.now(),
+                "attempts": 0,
+                "error": False,
+                "recipient_blocked": False,
+            }
         )
         self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
         return True

@@ -15,6 +15,7 @@ DEFAULT_TEXTS = {
     "text_completed": "Consultation completed",
     "text_timeout": "Thank you for contacting us. We will contact you as soon as possible.",
     "text_queue": "All operators are busy. You are number {position} in the queue.",
+    "text_optout": "You will get no more broadcasts from us.",
 }
 
 
@@ -82,6 +83,11 @@ class ChatbotBot(models.Model):
         "text_queue",
         "Sent when every operator is busy, and again when the position changes. {position} is replaced "
         "by the customer's position.",
+    )
+    text_optout = _text_field(
+        "No more broadcasts",
+        "text_optout",
+        "Sent to a customer who sends /stop or presses a broadcast's stop button.",
     )
     # --- behaviour ----------------------------------------------------------------------------------
     is_sudo = fields.Boolean(
@@ -166,6 +172,18 @@ class ChatbotBot(models.Model):
         )
         for bot in self:
             bot.is_joined = bot.id in joined
+
+    def action_chatbot_broadcast(self):
+        """A new broadcast to the bot's senders."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Broadcast"),
+            "res_model": "chatbot.broadcast",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_bot_id": self.id},
+        }
 
     def _chatbot_settings(self):
         """The settings and texts, readable by code running for any user (the fields are admin-only)."""

@@ -10,6 +10,8 @@ from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
 from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
 
+from .chatbot_broadcast_button import OPTOUT_DATA
+
 _logger = logging.getLogger(__name__)
 
 
@@ -81,6 +83,9 @@ class ChatbotDialog(models.Model):
     def _chatbot_on_customer_event(self, message, event):
         super()._chatbot_on_customer_event(message, event)
         command = event.command
+        if command == "stop" or event.button_data == OPTOUT_DATA:
+            self.sender_id._chatbot_opt_out(self)
+            return
         if command == "operator" and self.state == "bot":
             self.sender_id._chatbot_request_operator_role(self)
             return

@@ -19,6 +19,10 @@ class ChatbotSender(models.Model):
         help="This person asked to become an operator of the bot (/operator in the messenger).",
     )
     operator_ids = fields.One2many("chatbot.operator", "sender_id", "As operator")
+    broadcast_optout = fields.Boolean(
+        "No broadcasts",
+        help="The person sent /stop (or pressed a broadcast's stop button): they get no more broadcasts.",
+    )
     is_operator = fields.Boolean(
         "Operator",
         compute="_compute_is_operator",
@@ -49,6 +53,14 @@ class ChatbotSender(models.Model):
             ),
             sender=self,
         )
+
+    def _chatbot_opt_out(self, dialog):
+        """/stop, or a broadcast's stop button: no more broadcasts for this person, and a short
+        confirmation."""
+        self.ensure_one()
+        if not self.broadcast_optout:
+            self.broadcast_optout = True
+        dialog._chatbot_send(dialog._chatbot_say("text_optout"), author_kind="system")
 
     def _chatbot_request_operator_role(self, dialog):
         """/operator from the messenger: the moderation text, and the request waits for an administrator."""

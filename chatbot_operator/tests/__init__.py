@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_broadcast,
     test_conversation,
     test_messenger_operator,
     test_operator_group,

@@ -42,13 +42,20 @@ class TelegramConnector(Connector):
     label = "Telegram"
 
     def api(self, timeout=10):
+        """The Bot API client of the channel. One per connector and timeout: a connector lives for one run of
+        one worker's thread (a queue run), so its HTTP connection is kept alive from one message to the next
+        instead of a new TCP connection per message."""
+        clients = self.__dict__.setdefault("_api_clients", {})
+        if timeout in clients:
+            return clients[timeout]
         # sudo: the token is readable by system administrators only; the connector needs it to work
         channel_sudo = self.channel.sudo()
         if not channel_sudo.telegram_token:
             raise ConnectorError(self.env._("Channel %(name)s has no bot token.", name=self.channel.name))
-        return BotApi(
+        clients[timeout] = BotApi(
             channel_sudo.telegram_token, channel_sudo.telegram_api_url or DEFAULT_API_URL, timeout=timeout
         )
+        return clients[timeout]
 
     def event_key(self, payload):
         return update_key(payload)
