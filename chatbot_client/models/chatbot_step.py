@@ -63,7 +63,7 @@ class ChatbotStep(models.Model):
         "variable by an earlier step.",
     )
     step_type = fields.Selection(STEP_TYPES, "Step type", required=True, default="message")
-    answer_ids = fields.One2many("chatbot.step.answer", "step_id", "Answers", copy=True)
+    answer_ids = fields.One2many("chatbot.step.answer", "step_id", "Answer buttons", copy=True)
     answers_summary = fields.Char("Answers", compute="_compute_answers_summary")
     next_step_id = fields.Many2one(
         "chatbot.step",
