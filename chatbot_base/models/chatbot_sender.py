@@ -2,11 +2,10 @@ import base64
 import logging
 import re
 
-import phonenumbers
-
 from odoo import api, fields, models
 
 from ..tools.connector import SenderProfile
+from ..tools.phone import normalize_phone
 
 _logger = logging.getLogger(__name__)
 
@@ -136,28 +135,10 @@ class ChatbotSender(models.Model):
             self.write(values)
 
     def _chatbot_normalize_phone(self, number):
-        """`number` in E.164 (+380...), or None when it is not a valid phone number.
-
-        Messengers send numbers with or without "+"; a number without a country code is read as one of
-        the bot's country.
-        """
+        """`number` in E.164 (+380...), or None when it is not a valid phone number; a number without a
+        country code is read as one of the bot's country."""
         self.ensure_one()
-        raw = (number or "").strip()
-        if not raw:
-            return None
-        digits = re.sub(r"\D", "", raw)
-        candidates = [raw]
-        if not raw.startswith("+") and len(digits) >= 10:
-            candidates.insert(0, "+" + digits)
-        region = self.bot_id._chatbot_phone_region()
-        for candidate in candidates:
-            try:
-                parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(parsed):
-                return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        return None
+        return normalize_phone(number, self.bot_id._chatbot_phone_region())
 
     def _chatbot_set_phone(self, number, link_partner=True):
         """Keep the number (normalised when valid) and put it on the partner that has none; without a

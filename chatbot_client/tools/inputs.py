@@ -5,9 +5,9 @@ Pure functions (no ORM): each returns the normalised value, or None when the tex
 import re
 from datetime import date, datetime
 
-import phonenumbers
-
 from odoo.tools import email_normalize
+
+from odoo.addons.chatbot_base.tools.phone import normalize_phone
 
 INPUT_TYPES = [
     ("text", "Free text"),
@@ -33,22 +33,8 @@ def read_email(text):
 
 def read_phone(text, region=None):
     """E.164 (+380...) of a valid number; `region` (ISO code) reads numbers written without a country
-    code. Telegram shares numbers without "+": a long run of digits is tried as international first."""
-    raw = (text or "").strip()
-    if not raw:
-        return None
-    digits = re.sub(r"\D", "", raw)
-    candidates = [raw]
-    if not raw.startswith("+") and len(digits) >= 11:
-        candidates.insert(0, "+" + digits)
-    for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return None
+    code."""
+    return normalize_phone(text, region)
 
 
 def read_number(text):

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import fields, models
+from odoo import models
 
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage, RecipientBlocked
 
@@ -33,38 +33,25 @@ class ChatbotDialog(models.Model):
         session = self._chatbot_livechat_session()
         if session:
             return self._chatbot_join_session(session, operator, previous)
-        bot = self.operator_bot_id.sudo()
-        if self.discuss_channel_id or not bot.livechat_channel_id:
-            channel = super()._chatbot_open_conversation(operator, previous)
-            if channel.channel_type == "livechat":
-                channel.livechat_operator_id = operator.user_id.partner_id
-            return channel
-        # sudo: the processing user opens the operator's live chat session with the messenger customer; in
-        # the operator's name, as Discuss makes the creator a member
-        channel = (
-            self.env["discuss.channel"]
-            .with_user(operator.user_id)
-            .sudo()
-            .create(
-                {
-                    "name": self._chatbot_conversation_name(),
-                    "channel_type": "livechat",
-                    "livechat_channel_id": bot.livechat_channel_id.id,
-                    "livechat_operator_id": operator.user_id.partner_id.id,
-                    "livechat_active": True,
-                    "chatbot_dialog_id": self.id,
-                    "channel_member_ids": [
-                        fields.Command.create({"partner_id": partner.id})
-                        for partner in operator.user_id.partner_id | self.partner_id
-                    ],
-                }
+        return super()._chatbot_open_conversation(operator, previous)
+
+    def _chatbot_conversation_values(self, operator):
+        values = super()._chatbot_conversation_values(operator)
+        livechat = self.operator_bot_id.sudo().livechat_channel_id
+        if livechat:
+            values.update(
+                channel_type="livechat",
+                livechat_channel_id=livechat.id,
+                livechat_operator_id=operator.user_id.partner_id.id,
+                livechat_active=True,
             )
-        )
-        self.discuss_channel_id = channel
-        for message in self.message_ids:
-            self._chatbot_post_in_conversation(message)
-        self._chatbot_pop_up(channel, operator)
-        return channel
+        return values
+
+    def _chatbot_conversation_opened(self, channel, operator):
+        super()._chatbot_conversation_opened(channel, operator)
+        if channel.channel_type == "livechat":
+            channel.livechat_operator_id = operator.user_id.partner_id
+            self._chatbot_pop_up(channel, operator)
 
     def _chatbot_pop_up(self, channel, operator):
         """Open the conversation as a chat window in the operator's web client (they are online: routing

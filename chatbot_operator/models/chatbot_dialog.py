@@ -374,13 +374,7 @@ class ChatbotDialog(models.Model):
                 self.env["discuss.channel"]
                 .with_user(operator.user_id)
                 .sudo()
-                .create(
-                    {
-                        "name": self._chatbot_conversation_name(),
-                        "channel_type": "group",
-                        "chatbot_dialog_id": self.id,
-                    }
-                )
+                .create(self._chatbot_conversation_values(operator))
                 .with_user(self.env.user)
                 .sudo()
             )
@@ -400,7 +394,20 @@ class ChatbotDialog(models.Model):
                 message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
+        self._chatbot_conversation_opened(channel, operator)
         return channel
+
+    def _chatbot_conversation_values(self, operator):
+        """The values of a new conversation of the dialog with `operator` (chatbot_livechat: a live chat
+        session)."""
+        return {
+            "name": self._chatbot_conversation_name(),
+            "channel_type": "group",
+            "chatbot_dialog_id": self.id,
+        }
+
+    def _chatbot_conversation_opened(self, channel, operator):
+        """Hook: `operator` now has the conversation `channel` (new, or theirs after a transfer)."""
 
     def _chatbot_post_in_conversation(self, message):
         """Show a dialog message in the Discuss conversation, as written by its author."""
