@@ -1,4 +1,5 @@
 import collections
+import json
 import logging
 import time
 from datetime import timedelta
@@ -155,7 +156,9 @@ class ChatbotOutbound(models.Model):
     def _send_channel_locked(self, channel, time_budget):
         connector = channel._chatbot_connector()
         limits = connector.rate_limits()
-        pacer = _Pacer(limits, connector.is_group_chat)
+        # the ends of the last sends, maybe by another worker: the limit holds across runs
+        channel.invalidate_recordset(["outbound_recent_sends"])
+        pacer = _Pacer(limits, connector.is_group_chat, recent_sends=channel.outbound_recent_sends)
         # a round: about ROUND_SECONDS of messages at the channel's rate, marked 'sending' together
         round_size = max(1, min(HEADS_PER_ROUND, int(limits.per_second * ROUND_SECONDS)))
         started = time.monotonic()
@@ -189,6 +192,12 @@ class ChatbotOutbound(models.Model):
                     break
             if not outcomes & {"sent", "hold", "migrated"}:
                 break  # only errors this round: the back-off decides when to try again, not this loop
+        if sent:
+            self.env.cr.execute(
+                "UPDATE chatbot_channel SET outbound_recent_sends = %s WHERE id = %s",
+                [json.dumps(pacer.recent_sends()), channel.id],
+            )
+            channel.invalidate_recordset(["outbound_recent_sends"])
         return sent
 
     def _chatbot_refill(self, channel, limit):
@@ -227,7 +236,10 @@ class ChatbotOutbound(models.Model):
         outcomes, delivered = set(), []
         for index, (row, chat_id, message) in enumerate(messages):
             pacer.wait(chat_id)
-            outcome, provider_message_id = row._send_marked(connector, message)
+            try:
+                outcome, provider_message_id = row._send_marked(connector, message)
+            finally:
+                pacer.done()
             outcomes.add(outcome)
             if outcome == "sent":
                 delivered.append((row.id, str(provider_message_id or "")))
@@ -416,29 +428,35 @@ class _Pacer:
 
     The overall limit is kept two ways: the sends are spaced by 1/per_second, and a send that starts late
     (the queue's own work between rounds: a commit, a refill) lets the next ones follow sooner, to catch up
-    at most CATCH_UP seconds; and never more than per_second sends start in any window of one second and
-    WINDOW_MARGIN (the margin covers the network's jitter between here and the messenger)."""
+    at most CATCH_UP seconds; and a send starts at least one second after the end of the send per_second
+    sends before it (`done`): the messenger, which got that one before its answer came back, never gets
+    more than per_second in any second, whatever the network's delays. A new pacer (a new run of the queue)
+    starts with no catch-up and with the ends of the channel's last sends (`recent_sends`, seconds since the
+    epoch, maybe another worker's; `recent_sends()` gives them at the end of a run)."""
 
-    CATCH_UP = 0.1
-    WINDOW_MARGIN = 0.01
+    CATCH_UP = 0.25
 
-    def __init__(self, limits, is_group, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, limits, is_group, clock=time.monotonic, sleep=time.sleep, recent_sends=None):
         self.limits = limits
         self.is_group = is_group
         self.clock = clock
         self.sleep = sleep
-        self.next_global = 0.0
+        self.next_global = clock()
         self.next_chat = {}
         self.group_sends = collections.defaultdict(collections.deque)
-        # the start of the last per_second sends
+        # the end of the last per_second sends, the channel's previous ones (wall clock) included
         self.recent = collections.deque(maxlen=max(1, int(limits.per_second)))
+        offset = self.next_global - time.time()
+        self.recent.extend(
+            sorted(wall + offset for wall in recent_sends or () if wall + offset > self.next_global - 1)
+        )
 
     def wait(self, chat_id):
         now = self.clock()
         next_global = max(self.next_global, now - self.CATCH_UP)
         moments = [next_global, self.next_chat.get(chat_id, 0.0)]
         if len(self.recent) == self.recent.maxlen:
-            moments.append(self.recent[0] + 1.0 + self.WINDOW_MARGIN)
+            moments.append(self.recent[0] + 1.0)
         group = self.is_group(chat_id)
         if group:
             window = self.group_sends[chat_id]
@@ -451,7 +469,16 @@ class _Pacer:
             self.sleep(start - now)
         self.next_global = next_global + 1.0 / self.limits.per_second
         self.next_chat[chat_id] = start + 1.0 / self.limits.per_chat_per_second
-        self.recent.append(start)
         if group:
             self.group_sends[chat_id].append(start)
         return start
+
+    def recent_sends(self):
+        """The ends of the sends of the last second, in seconds since the epoch (for the next pacer)."""
+        now = self.clock()
+        offset = time.time() - now
+        return [moment + offset for moment in self.recent if moment > now - 1]
+
+    def done(self):
+        """The send that `wait` let start has ended (its answer came back, or it failed)."""
+        self.recent.append(self.clock())
