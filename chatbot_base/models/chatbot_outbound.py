@@ -261,7 +261,7 @@ class ChatbotOutbound(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """UPDATE chatbot_outbound
-                  SET state = 'sending', attempts = attempts + 1, write_uid = %s,
+                  SET state = 'sending', attempts = coalesce(attempts, 0) + 1, write_uid = %s,
                       write_date = now() at time zone 'UTC'
                 WHERE id = ANY(%s) AND state = 'queued'
             RETURNING id""",
@@ -279,7 +279,7 @@ class ChatbotOutbound(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """UPDATE chatbot_outbound
-                  SET state = 'queued', attempts = greatest(attempts - 1, 0), write_uid = %s,
+                  SET state = 'queued', attempts = greatest(coalesce(attempts, 0) - 1, 0), write_uid = %s,
                       write_date = now() at time zone 'UTC'
                 WHERE id = ANY(%s) AND state = 'sending'""",
             [self.env.uid, list(ids)],
