@@ -10,6 +10,7 @@ them, read at the end of the broadcast from /proc).
 """
 
 import collections
+import itertools
 import os
 import sys
 import threading
@@ -145,8 +146,14 @@ def run_size(conf, reg, fake, size, base_chat):
             while moment - times[left] >= 1.0:
                 left += 1
             busiest = max(busiest, right - left + 1)
+        # pauses in the sending: gaps between accepted messages over 50 ms (where the time goes)
+        gaps = [(later - earlier, earlier - times[0]) for earlier, later in itertools.pairwise(times)]
+        stalls = sorted((gap for gap in gaps if gap[0] > 0.05), reverse=True)
         return {
             "size": size,
+            "stalled": sum(gap for gap, _at in stalls),
+            "stalls": len(stalls),
+            "longest": stalls[:3],
             "state": state,
             "elapsed": elapsed,
             "rate": rate,
@@ -177,7 +184,10 @@ def main():
             print(
                 f"{result['size']:>6} recipients: {result['rate']:.1f} msg/s "
                 f"({100 * result['rate'] / RATE:.1f} % of {RATE:.0f}/s), busiest second {result['busiest']}, "
-                f"429s {result['too_many']}, duplicates {result['duplicates']}, lost {result['lost']}, "
+                f"429s {result['too_many']}, "
+                f"pauses over 50 ms {result['stalls']} ({result['stalled']:.1f} s, longest "
+                + ", ".join(f"{gap:.2f} s at {at:.1f} s" for gap, at in result["longest"])
+                + f"), duplicates {result['duplicates']}, lost {result['lost']}, "
                 f"broadcast {result['state']} after {result['elapsed']:.1f} s, "
                 f"recipients {result['states']}; "
                 f"cron workers ({result['workers']}): peak {result['hwm_mib']:.0f} MiB (VmHWM), "

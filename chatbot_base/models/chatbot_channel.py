@@ -45,6 +45,12 @@ class ChatbotChannel(models.Model):
     hold_until = fields.Datetime(
         readonly=True, copy=False, help="The messenger asked to wait until then before sending more."
     )
+    outbound_recent_sends = fields.Json(
+        readonly=True,
+        copy=False,
+        help="When the outbound queue's last sends on this channel ended (seconds since the epoch): the "
+        "next run of the queue, maybe on another worker, keeps the per-second limit across the two runs.",
+    )
     sender_ids = fields.One2many("chatbot.sender", "channel_id", "Senders")
     sender_count = fields.Integer(compute="_compute_sender_count")
 

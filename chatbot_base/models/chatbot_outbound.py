@@ -1,4 +1,5 @@
 import collections
+import json
 import logging
 import time
 from datetime import timedelta
@@ -21,6 +22,8 @@ _logger = logging.getLogger(__name__)
 # Key space of the session advisory locks that make one worker at a time send for a channel.
 ADVISORY_LOCK_SPACE = 720_519
 HEADS_PER_ROUND = 200
+# seconds of messages (at the channel's rate) marked 'sending' together: what a killed worker leaves in doubt
+ROUND_SECONDS = 0.1
 STALE_SENDING = timedelta(minutes=10)
 
 
@@ -153,7 +156,11 @@ class ChatbotOutbound(models.Model):
     def _send_channel_locked(self, channel, time_budget):
         connector = channel._chatbot_connector()
         limits = connector.rate_limits()
-        pacer = _Pacer(limits, connector.is_group_chat)
+        # the ends of the last sends, maybe by another worker: the limit holds across runs
+        channel.invalidate_recordset(["outbound_recent_sends"])
+        pacer = _Pacer(limits, connector.is_group_chat, recent_sends=channel.outbound_recent_sends)
+        # a round: about ROUND_SECONDS of messages at the channel's rate, marked 'sending' together
+        round_size = max(1, min(HEADS_PER_ROUND, int(limits.per_second * ROUND_SECONDS)))
         started = time.monotonic()
         sent = 0
         while time.monotonic() - started < time_budget:
@@ -172,24 +179,25 @@ class ChatbotOutbound(models.Model):
             if not heads:
                 break
             outcomes = set()
-            for row_id in heads.ids:
+            ids = heads.ids
+            for index in range(0, len(ids), round_size):
                 if time.monotonic() - started >= time_budget:
                     break
-                # Each commit empties the cache: a row of `heads` would fetch every head again (their JSON
-                # payloads included) on its first field read. Alone, it fetches itself only.
-                row = self.browse(row_id)
-                pacer.wait(row.chat_id)
-                outcome = row._send_one(connector)
-                outcomes.add(outcome)
-                if outcome == "sent":
-                    sent += 1
-                if auto_commit():
-                    # one message per transaction: its outcome is kept whatever happens next
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                if outcome == "hold":
+                round_outcomes, round_sent = self._send_round(
+                    ids[index : index + round_size], connector, pacer
+                )
+                outcomes |= round_outcomes
+                sent += round_sent
+                if "hold" in round_outcomes:
                     break
             if not outcomes & {"sent", "hold", "migrated"}:
                 break  # only errors this round: the back-off decides when to try again, not this loop
+        if sent:
+            self.env.cr.execute(
+                "UPDATE chatbot_channel SET outbound_recent_sends = %s WHERE id = %s",
+                [json.dumps(pacer.recent_sends()), channel.id],
+            )
+            channel.invalidate_recordset(["outbound_recent_sends"])
         return sent
 
     def _chatbot_refill(self, channel, limit):
@@ -212,15 +220,127 @@ class ChatbotOutbound(models.Model):
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
+    def _send_round(self, ids, connector, pacer):
+        """Send a round of heads (one per chat): mark them all 'sending' in one statement and commit, send
+        them one by one at the pace of `pacer`, then record their outcomes and commit. Returns the set of
+        outcomes and how many were sent.
+
+        A worker killed during the round leaves the whole round 'sending' (at most ROUND_SECONDS of
+        messages at the channel's rate): `_fail_stale_sending` fails those rows, never sends them again."""
+        rows = self._mark_sending(ids)
+        # read before the commit empties the cache: one query for the whole round
+        messages = [(row, row.chat_id, OutboundMessage.from_dict(row.payload)) for row in rows]
+        if auto_commit():
+            # a worker killed during the calls leaves 'sending': never sent twice
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        outcomes, delivered = set(), []
+        for index, (row, chat_id, message) in enumerate(messages):
+            pacer.wait(chat_id)
+            try:
+                outcome, provider_message_id = row._send_marked(connector, message)
+            finally:
+                pacer.done()
+            outcomes.add(outcome)
+            if outcome == "sent":
+                delivered.append((row.id, str(provider_message_id or "")))
+            elif outcome == "hold":
+                # the channel waits: the rest of the round was never sent, it goes back to the queue
+                self._unmark_sending([other.id for other, _chat_id, _message in messages[index + 1 :]])
+                break
+        self._record_sent(delivered)
+        if auto_commit():
+            # the round's outcomes are kept whatever happens next
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return outcomes, len(delivered)
+
+    def _mark_sending(self, ids):
+        """Mark the queued rows among `ids` 'sending' (one attempt more) in one statement; returns them in
+        the order of `ids`."""
+        if not ids:
+            return self.browse()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE chatbot_outbound
+                  SET state = 'sending', attempts = coalesce(attempts, 0) + 1, write_uid = %s,
+                      write_date = now() at time zone 'UTC'
+                WHERE id = ANY(%s) AND state = 'queued'
+            RETURNING id""",
+            [self.env.uid, list(ids)],
+        )
+        marked = {row[0] for row in self.env.cr.fetchall()}
+        rows = self.browse([row_id for row_id in ids if row_id in marked])
+        rows.invalidate_recordset(["state", "attempts", "write_uid", "write_date"])
+        return rows
+
+    def _unmark_sending(self, ids):
+        """Put rows marked 'sending' but never sent back in the queue, without counting the attempt."""
+        if not ids:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE chatbot_outbound
+                  SET state = 'queued', attempts = greatest(coalesce(attempts, 0) - 1, 0), write_uid = %s,
+                      write_date = now() at time zone 'UTC'
+                WHERE id = ANY(%s) AND state = 'sending'""",
+            [self.env.uid, list(ids)],
+        )
+        self.browse(ids).invalidate_recordset(["state", "attempts", "write_uid", "write_date"])
+
+    def _record_sent(self, delivered):
+        """Record the rows sent, `delivered` = [(id, messenger's message id)]: their ids in one statement,
+        their state in one write, their dialog messages' external ids in one statement."""
+        if not delivered:
+            return
+        cr = self.env.cr
+        rows = self.browse([row_id for row_id, _provider_id in delivered])
+        self.flush_model(["provider_message_id"])
+        cr.execute(
+            """UPDATE chatbot_outbound o SET provider_message_id = v.provider_message_id
+                 FROM unnest(%s::int[], %s::varchar[]) AS v(id, provider_message_id)
+                WHERE o.id = v.id""",
+            [rows.ids, [provider_id for _row_id, provider_id in delivered]],
+        )
+        rows.invalidate_recordset(["provider_message_id"])
+        rows.modified(["provider_message_id"])
+        # one write for the round: the hooks on the state (broadcast recipients) run once
+        rows.write({"state": "sent", "error": False, "sent_date": fields.Datetime.now()})
+        in_dialogs = rows.filtered("dialog_id")
+        if in_dialogs:
+            self.env["chatbot.dialog.message"].flush_model(["external_id", "outbound_id"])
+            cr.execute(
+                """UPDATE chatbot_dialog_message m
+                      SET external_id = o.provider_message_id, write_uid = %s,
+                          write_date = now() at time zone 'UTC'
+                     FROM chatbot_outbound o
+                    WHERE o.id = ANY(%s) AND m.outbound_id = o.id AND o.provider_message_id <> ''
+                RETURNING m.id""",
+                [self.env.uid, in_dialogs.ids],
+            )
+            messages = self.env["chatbot.dialog.message"].browse([row[0] for row in cr.fetchall()])
+            messages.invalidate_recordset(["external_id", "write_uid", "write_date"])
+            messages.modified(["external_id"])
+
     def _send_one(self, connector):
-        """Send one message; returns 'sent', 'retry', 'migrated' (send again now), 'failed' or 'hold'
-        (stop the channel for now)."""
+        """Send one message in its own round; returns 'sent', 'retry', 'migrated' (send again now),
+        'failed' or 'hold' (stop the channel for now)."""
         self.ensure_one()
+        rows = self._mark_sending(self.ids)
+        if not rows:
+            return "failed"  # not queued: nothing to send
         message = OutboundMessage.from_dict(self.payload)  # read before the commit empties the cache
-        self.write({"state": "sending", "attempts": self.attempts + 1})
         if auto_commit():
             # a worker killed during the call leaves 'sending': never sent twice
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        outcome, provider_message_id = self._send_marked(connector, message)
+        if outcome == "sent":
+            self._record_sent([(self.id, str(provider_message_id or ""))])
+        return outcome
+
+    def _send_marked(self, connector, message):
+        """Send one message already marked 'sending'; returns (outcome, messenger's id): the outcome is
+        'sent' (recorded by the caller, with the round), 'retry', 'migrated' (send again now), 'failed' or
+        'hold' (stop the channel for now), recorded here."""
+        self.ensure_one()
         try:
             provider_message_id = connector.send(message)
         except RetryLater as error:
@@ -228,9 +348,9 @@ class ChatbotOutbound(models.Model):
             self.write({"state": "queued", "attempts": self.attempts - 1, "error": str(error)})
             if error.scope == "chat":
                 (self | self._queued_of_chat()).write({"next_try": hold})
-                return "retry"
+                return "retry", None
             self.channel_id.hold_until = hold
-            return "hold"
+            return "hold", None
         except RecipientBlocked as error:
             reason = str(error) or self.env._("The recipient blocked the bot.")
             (self | self._queued_of_chat()).write(
@@ -238,7 +358,7 @@ class ChatbotOutbound(models.Model):
             )
             if self.sender_id:
                 self.sender_id.is_blocked = True
-            return "failed"
+            return "failed", None
         except ChatMigrated as error:
             self._queued_of_chat().write({"chat_id": error.new_chat_id})
             payload = dict(self.payload, chat_id=error.new_chat_id)
@@ -247,30 +367,16 @@ class ChatbotOutbound(models.Model):
             )
             if self.sender_id and self.sender_id.chat_id != error.new_chat_id:
                 self.sender_id.chat_id = error.new_chat_id
-            return "migrated"
+            return "migrated", None
         except TransientError as error:
-            return self._retry_or_fail(str(error))
+            return self._retry_or_fail(str(error)), None
         except ConnectorError as error:
             self.write({"state": "failed", "error": str(error)})
-            return "failed"
+            return "failed", None
         except Exception as error:
             _logger.exception("chatbot.outbound %s: unexpected error", self.id)
-            return self._retry_or_fail(f"{type(error).__name__}: {error}")
-        self.write(
-            {
-                "state": "sent",
-                "provider_message_id": str(provider_message_id or ""),
-                "error": False,
-                "sent_date": fields.Datetime.now(),
-            }
-        )
-        if self.dialog_id and provider_message_id:
-            message_record = self.env["chatbot.dialog.message"].search(
-                [("outbound_id", "=", self.id)], limit=1
-            )
-            if message_record:
-                message_record.external_id = str(provider_message_id)
-        return "sent"
+            return self._retry_or_fail(f"{type(error).__name__}: {error}"), None
+        return "sent", provider_message_id
 
     def _retry_or_fail(self, reason):
         if self.attempts >= MAX_ATTEMPTS:
@@ -318,20 +424,39 @@ class ChatbotOutbound(models.Model):
 class _Pacer:
     """Spaces the sends of one worker so that a channel never exceeds its limits: overall per second,
     per chat per second, per group per minute. One worker sends for a channel at a time (advisory lock),
-    so pacing in memory holds the limit across workers."""
+    so pacing in memory holds the limit across workers.
 
-    def __init__(self, limits, is_group, clock=time.monotonic, sleep=time.sleep):
+    The overall limit is kept two ways: the sends are spaced by 1/per_second, and a send that starts late
+    (the queue's own work between rounds: a commit, a refill) lets the next ones follow sooner, to catch up
+    at most CATCH_UP seconds; and a send starts at least one second after the end of the send per_second
+    sends before it (`done`): the messenger, which got that one before its answer came back, never gets
+    more than per_second in any second, whatever the network's delays. A new pacer (a new run of the queue)
+    starts with no catch-up and with the ends of the channel's last sends (`recent_sends`, seconds since the
+    epoch, maybe another worker's; `recent_sends()` gives them at the end of a run)."""
+
+    CATCH_UP = 0.25
+
+    def __init__(self, limits, is_group, clock=time.monotonic, sleep=time.sleep, recent_sends=None):
         self.limits = limits
         self.is_group = is_group
         self.clock = clock
         self.sleep = sleep
-        self.next_global = 0.0
+        self.next_global = clock()
         self.next_chat = {}
         self.group_sends = collections.defaultdict(collections.deque)
+        # the end of the last per_second sends, the channel's previous ones (wall clock) included
+        self.recent = collections.deque(maxlen=max(1, int(limits.per_second)))
+        offset = self.next_global - time.time()
+        self.recent.extend(
+            sorted(wall + offset for wall in recent_sends or () if wall + offset > self.next_global - 1)
+        )
 
     def wait(self, chat_id):
         now = self.clock()
-        moments = [self.next_global, self.next_chat.get(chat_id, 0.0)]
+        next_global = max(self.next_global, now - self.CATCH_UP)
+        moments = [next_global, self.next_chat.get(chat_id, 0.0)]
+        if len(self.recent) == self.recent.maxlen:
+            moments.append(self.recent[0] + 1.0)
         group = self.is_group(chat_id)
         if group:
             window = self.group_sends[chat_id]
@@ -342,8 +467,18 @@ class _Pacer:
         start = max([now, *moments])
         if start > now:
             self.sleep(start - now)
-        self.next_global = start + 1.0 / self.limits.per_second
+        self.next_global = next_global + 1.0 / self.limits.per_second
         self.next_chat[chat_id] = start + 1.0 / self.limits.per_chat_per_second
         if group:
             self.group_sends[chat_id].append(start)
         return start
+
+    def recent_sends(self):
+        """The ends of the sends of the last second, in seconds since the epoch (for the next pacer)."""
+        now = self.clock()
+        offset = time.time() - now
+        return [moment + offset for moment in self.recent if moment > now - 1]
+
+    def done(self):
+        """The send that `wait` let start has ended (its answer came back, or it failed)."""
+        self.recent.append(self.clock())

@@ -148,6 +148,12 @@ class TestOutbound(ChatbotCase):
         self.assertIn("delivery unknown", message.delivery_error)
         self.assertFalse(self.fake.sent)
 
+    def assert_at_most_per_second(self, starts, limit):
+        for index in range(limit, len(starts)):
+            self.assertGreaterEqual(
+                starts[index] - starts[index - limit], 1.0, f"send {index}: more than {limit} in one second"
+            )
+
     def test_pacer_keeps_every_limit(self):
         clock = [0.0]
 
@@ -160,12 +166,25 @@ class TestOutbound(ChatbotCase):
             clock=lambda: clock[0],
             sleep=sleep,
         )
-        starts = [pacer.wait(str(chat)) for chat in range(30)]
+
+        def send(chat, duration=0.0):
+            start = pacer.wait(chat)
+            clock[0] += duration
+            pacer.done()
+            return start
+
+        starts = [send(str(chat)) for chat in range(30)]
         self.assertAlmostEqual(starts[-1], 2.9, places=6, msg="30 chats at 10/s take 2.9 s")
-        same_chat = [pacer.wait("42") for _ in range(3)]
+        self.assert_at_most_per_second(starts, 10)
+        # the queue's own work delays a send: the next ones catch up, never above 10 in any second
+        clock[0] += 0.35
+        late = [send(str(chat), duration=0.01) for chat in range(100, 130)]
+        self.assertLess(late[1] - late[0], 0.05, "a late start lets the next send follow sooner than 0.1 s")
+        self.assert_at_most_per_second(starts + late, 10)
+        same_chat = [send("42") for _ in range(3)]
         self.assertGreaterEqual(same_chat[1] - same_chat[0], 1.0)
         self.assertGreaterEqual(same_chat[2] - same_chat[1], 1.0)
-        group = [pacer.wait("-1") for _ in range(21)]
+        group = [send("-1") for _ in range(21)]
         self.assertGreaterEqual(
             group[20] - group[0], 60.0 - 1e-6, "the 21st message to a group waits for the minute"
         )

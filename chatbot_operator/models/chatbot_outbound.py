@@ -39,7 +39,7 @@ class ChatbotOutbound(models.Model):
     def _chatbot_update_recipients(self):
         """The recipients of these rows take their state (a refused message: "blocked" when the recipient
         blocked the bot, else "failed" with the reason); a broadcast with nobody left to reach is done.
-        One statement, on the queue's hot path (one per message sent)."""
+        One statement, on the queue's hot path (one per round of messages sent)."""
         self.flush_recordset(["state", "error", "recipient_blocked"])
         self.env["chatbot.broadcast.recipient"].flush_model()
         self.env["chatbot.broadcast"].flush_model(["state"])
