@@ -48,10 +48,11 @@ class ChatbotDialog(models.Model):
         return values
 
     def _chatbot_conversation_opened(self, channel, operator):
-        super()._chatbot_conversation_opened(channel, operator)
+        result = super()._chatbot_conversation_opened(channel, operator)
         if channel.channel_type == "livechat":
             channel.livechat_operator_id = operator.user_id.partner_id
             self._chatbot_pop_up(channel, operator)
+        return result
 
     def _chatbot_pop_up(self, channel, operator):
         """Open the conversation as a chat window in the operator's web client (they are online: routing
