@@ -19,6 +19,9 @@ CHATS = int(os.environ.get("BENCH_CHATS", 200))
 def print_queries_of_one_update(reg, channel_id, fake_module):
     """BENCH_SQL=1: the SQL of one more text from a known chat, to see what the per-update cost is made of."""
     import logging
+    import traceback
+
+    import odoo.sql_db
 
     with odoo_env(reg) as env:
         channel = env["chatbot.channel"].browse(channel_id)
@@ -26,6 +29,15 @@ def print_queries_of_one_update(reg, channel_id, fake_module):
         update["update_id"] = 39_999_999
         update["message"]["message_id"] = 999_999
         channel._chatbot_store_inbound(update)
+    stack_of = os.environ.get("BENCH_SQL_STACK")  # e.g. res_company: where the queries naming it come from
+    original_execute = odoo.sql_db.Cursor.execute
+
+    def execute(cursor, query, params=None, log_exceptions=True):
+        if stack_of and stack_of in str(query):
+            traceback.print_stack(limit=25, file=sys.stdout)
+        return original_execute(cursor, query, params, log_exceptions)
+
+    odoo.sql_db.Cursor.execute = execute
     logger = logging.getLogger("odoo.sql_db")
     handler = logging.StreamHandler(sys.stdout)
     logger.addHandler(handler)
@@ -36,6 +48,7 @@ def print_queries_of_one_update(reg, channel_id, fake_module):
     finally:
         logger.setLevel(logging.WARNING)
         logger.removeHandler(handler)
+        odoo.sql_db.Cursor.execute = original_execute
 
 
 def main():
@@ -84,7 +97,9 @@ def main():
     if os.environ.get("BENCH_SQL"):
         print_queries_of_one_update(reg, channel_id, fake_module)
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            os.environ.get("BENCH_FILTER", ""), int(os.environ.get("BENCH_LINES", 45))
+        )
     return 0 if states.get("done") == UPDATES else 1
 
 

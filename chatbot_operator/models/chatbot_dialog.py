@@ -120,7 +120,10 @@ class ChatbotDialog(models.Model):
     def _chatbot_customer_lang(self):
         """The Odoo language the customer reads: their contact's, else their messenger's."""
         self.ensure_one()
-        return self.partner_id.lang or self.sender_id._chatbot_odoo_lang() or None
+        # sudo and the one column: the contact's row is wide and its record rules cost a company fetch, for
+        # every customer message (measured: a quarter of the inbound processing time)
+        partner = self.partner_id.sudo().with_context(prefetch_fields=False)
+        return partner.lang or self.sender_id._chatbot_odoo_lang() or None
 
     def _chatbot_say(self, key, **values):
         """One of the texts of the dialog's bot (the bot the customer talks to), in the customer's
