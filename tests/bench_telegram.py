@@ -88,26 +88,32 @@ def processed(reg, channel_id, first_id, last_id):
 
 def cpu_seconds(server):
     """CPU seconds used so far by: this process (the load generator and the fake Telegram), the Odoo
-    server (master, HTTP and cron workers), PostgreSQL."""
+    server's HTTP workers, its cron workers (niced by Odoo), its master with the workers it reaped,
+    PostgreSQL, everything else (the kernel's network work among it), and the time the machine was idle."""
     import psutil
 
-    def total(processes):
-        seconds = 0.0
-        for process in processes:
-            try:
-                times = process.cpu_times()
-            except psutil.Error:
-                continue
-            seconds += times.user + times.system
-        return seconds
+    def seconds(process, reaped=False):
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system + ((times.children_user + times.children_system) if reaped else 0)
 
-    odoo = psutil.Process(server.process.pid)
+    master = psutil.Process(server.process.pid)
+    workers = master.children(recursive=True)
     postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
-    return {
-        "load generator": total([psutil.Process()]),
-        "odoo": total([odoo, *odoo.children(recursive=True)]),
-        "postgres": total(postgres),
+    machine = psutil.cpu_times()
+    result = {
+        "load generator": seconds(psutil.Process()),
+        "odoo HTTP workers": sum(seconds(p) for p in workers if p.nice() == 0),
+        "odoo cron workers": sum(seconds(p) for p in workers if p.nice() != 0),
+        "odoo master": seconds(master, reaped=True),
+        "postgres": sum(seconds(p) for p in postgres),
     }
+    busy = sum(machine) - machine.idle - machine.iowait
+    result["other"] = busy - sum(result.values())
+    result["idle"] = machine.idle + machine.iowait
+    return result
 
 
 def sample_waits(reg, stop, counts):

@@ -26,7 +26,12 @@ def odoo_registry(odoo_settings):
 def odoo_server(odoo_settings):
     """A real Odoo server with --workers=2 (prefork, one cron worker) on the test database."""
     server = OdooServer(odoo_settings, workers=2).start()
-    yield {"url": server.url, "log": server.log, "process": server.process}
+    yield {
+        "url": server.url,
+        "log": server.log,
+        "process": server.process,
+        "websocket_url": f"ws://127.0.0.1:{server.gevent_port}/websocket",
+    }
     server.stop()
 
 

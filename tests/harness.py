@@ -103,6 +103,7 @@ class OdooServer:
         self.workers = workers
         self.cron_threads = cron_threads
         self.port = free_port()
+        self.gevent_port = free_port()  # Odoo's websocket server (the bus) in prefork mode
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = os.path.join(tempfile.mkdtemp(prefix="bots-odoo-"), "server.log")
         self.log_level = log_level
@@ -118,11 +119,13 @@ class OdooServer:
             "-d", conf["db"],
             f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}",
             f"--http-port={self.port}",
-            f"--gevent-port={free_port()}", "--http-interface=127.0.0.1", f"--logfile={self.log}",
+            f"--gevent-port={self.gevent_port}", "--http-interface=127.0.0.1", f"--logfile={self.log}",
             f"--log-level={self.log_level}", "--limit-time-real=120", "--limit-time-real-cron=120",
             "--limit-memory-soft=4294967296", "--limit-memory-hard=5368709120",
         ]  # fmt: skip
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        # what Odoo prints outside its log (a child process dying at start) goes next to the log
+        with open(os.path.join(os.path.dirname(self.log), "server.out"), "wb") as out:
+            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:

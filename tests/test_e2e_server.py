@@ -48,6 +48,29 @@ def test_bad_login_is_refused(odoo_server, odoo_settings):
     assert "AccessDenied" in error.value.name
 
 
+def test_the_websocket_server_runs(odoo_server):
+    """In prefork mode the bus (live chat windows popping up for operators) goes through Odoo's gevent
+    process: it must start and stay up, not die at import and be started again in a loop."""
+    import websocket
+
+    deadline = time.time() + 30
+    while True:
+        try:
+            connection = websocket.create_connection(odoo_server["websocket_url"], timeout=5)
+            break
+        except (OSError, websocket.WebSocketException):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        assert connection.connected
+        connection.send('{"event_name": "subscribe", "data": {"channels": [], "last": 0}}')
+    finally:
+        connection.close()
+    with open(odoo_server["log"].replace("server.log", "server.out"), encoding="utf-8") as out:
+        assert "Traceback" not in out.read()
+
+
 def test_outbound_message_is_handled_by_the_cron_worker_after_commit(odoo_server, odoo_registry):
     """A message queued in one transaction is picked up by the server's cron worker once it commits.
 

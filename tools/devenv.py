@@ -166,6 +166,13 @@ def venv_python():
     return os.path.join(VENV, "bin", "python")
 
 
+# gevent (Odoo's websocket server in prefork mode) loads its plugins through pkg_resources, which under
+# setuptools<70 cannot find the newest zope packages (their metadata is named zope_interface): the gevent
+# process then dies at start, the master starts it again in a loop (a third of the CPU), and the bus and
+# live chat windows never get their websocket.
+EXTRA_PINS = ["zope.interface<7\n", "zope.event<5.1\n"]
+
+
 def ensure_venv(src):
     """Create or refresh .venv with Odoo's requirements and ours; quick when nothing changed."""
     requirement_files = [
@@ -173,7 +180,7 @@ def ensure_venv(src):
         os.path.join(ROOT, "requirements.txt"),
         os.path.join(ROOT, "requirements-dev.txt"),
     ]
-    digest = hashlib.sha256(sys.version.encode())
+    digest = hashlib.sha256(sys.version.encode() + "".join(EXTRA_PINS).encode())
     for path in requirement_files:
         with open(path, "rb") as handle:
             digest.update(handle.read())
@@ -194,6 +201,7 @@ def ensure_venv(src):
     with open(requirement_files[0], encoding="utf-8") as handle, open(odoo_requirements, "w") as out:
         # python-ldap needs system headers and only serves auth_ldap, which the suite does not use.
         out.writelines(line for line in handle if not line.lower().startswith("python-ldap"))
+        out.writelines(EXTRA_PINS)
     run(
         pip
         + ["--no-build-isolation", "-r", odoo_requirements]
