@@ -4,8 +4,12 @@ Odoo's max_cron_threads) and the fake Bot API server.
 Run with `./bots bench telegram` (it prepares a throwaway database). Prints:
   1. webhook acknowledgement latency of one sender alone (the service time of one update);
   2. the same with 50 concurrent senders, each sending one update a second (50 updates/s offered);
-  3. 50 senders sending as fast as they are acknowledged for SECONDS seconds: updates per second stored
-     and processed, updates lost (acknowledged but never processed) and processed twice.
+  3. 50 senders offering BENCH_RATE updates per second between them (default 100, the target) for
+     BENCH_SECONDS seconds (default 60): whether processing keeps up (processed per second while they send,
+     how long the last ones take after they stop, the delay from the webhook to the end of processing),
+     updates lost (acknowledged but never processed) and processed twice;
+  4. 50 senders sending as fast as they are acknowledged for BENCH_SECONDS seconds: the capacity, updates
+     per second stored and processed, lost and processed twice.
 Every update's text is unique ("message <update_id>"), so a text stored twice is a duplicate.
 """
 
@@ -21,6 +25,7 @@ SENDERS = 50
 ACK_PER_SENDER = int(os.environ.get("BENCH_ACK_PER_SENDER", 20))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 60))
 CRON_THREADS = int(os.environ.get("BENCH_CRON_THREADS", 2))  # Odoo's default max_cron_threads
+RATE = float(os.environ.get("BENCH_RATE", 100))  # offered in the paced run: the target
 
 
 def percentile(values, pct):
@@ -132,12 +137,21 @@ def sample_waits(reg, stop, counts):
             time.sleep(0.1)
 
 
-def sustained(world, fake, reg, server):
-    first_id, counter, lock, stop = 20_000_000, [0], threading.Lock(), threading.Event()
+def sustained(world, fake, reg, server, first_id, rate=None):
+    """SENDERS senders for SECONDS seconds, offering `rate` updates per second between them (None: each
+    as fast as it is acknowledged)."""
+    counter, lock, stop = [0], threading.Lock(), threading.Event()
     acked, refused = [], []
 
     def sender(index):
+        interval = SENDERS / rate if rate else 0.0
+        next_at = time.perf_counter() + index * interval / SENDERS
         while not stop.is_set():
+            if interval:
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+                next_at = max(next_at + interval, time.perf_counter() - interval)  # late: no burst after
+                if stop.is_set():
+                    break
             with lock:
                 update_id = first_id + counter[0]
                 counter[0] += 1
@@ -173,10 +187,31 @@ def sustained(world, fake, reg, server):
         env.cr.execute(
             """SELECT count(*), count(DISTINCT m.body) FROM chatbot_dialog_message m
                  JOIN chatbot_dialog d ON d.id = m.dialog_id
-                WHERE d.bot_id = %s AND m.direction = 'in' AND m.body LIKE 'message 2%%'""",
-            [world["bot_id"]],
+                WHERE d.bot_id = %s AND m.direction = 'in' AND m.body LIKE %s""",
+            [world["bot_id"], f"message {str(first_id)[:2]}%"],
         )
         messages, distinct = env.cr.fetchone()
+        # from the webhook's commit to the end of the update's processing (write_date of the 'done' row)
+        env.cr.execute(
+            """SELECT extract(epoch FROM write_date - create_date) FROM chatbot_inbound
+                WHERE channel_id = %s AND state = 'done' AND external_id ~ '^[0-9]+$'
+                  AND external_id::bigint BETWEEN %s AND %s""",
+            [world["channel_id"], first_id, last_id],
+        )
+        delays = [float(row[0]) for row in env.cr.fetchall()] or [0.0]
+        if os.environ.get("BENCH_VERBOSE"):
+            # when the slow ones arrived: the updates of each second, their slowest delay
+            env.cr.execute(
+                """SELECT date_trunc('second', create_date), count(*),
+                          max(extract(epoch FROM write_date - create_date))
+                     FROM chatbot_inbound
+                    WHERE channel_id = %s AND state = 'done' AND external_id ~ '^[0-9]+$'
+                      AND external_id::bigint BETWEEN %s AND %s
+                    GROUP BY 1 ORDER BY 1""",
+                [world["channel_id"], first_id, last_id],
+            )
+            for second, count, slowest in env.cr.fetchall():
+                print(f"  {second:%H:%M:%S}  {count:4d} updates, slowest {float(slowest):.2f} s")
     return {
         "acknowledged": len(acked),
         "refused": len(refused),
@@ -193,6 +228,9 @@ def sustained(world, fake, reg, server):
             for name in cpu_after
         },
         "processed_per_s_draining": (done - done_while_sending) / max(drained - sent_for, 1e-9),
+        "delay_p50": percentile(delays, 50),
+        "delay_p95": percentile(delays, 95),
+        "delay_max": max(delays),
     }
 
 
@@ -218,7 +256,21 @@ def main():
             f"webhook ack, {SENDERS} concurrent senders at 1 update/s each, {ack['requests']} updates: "
             f"p50 {ack['p50_ms']:.1f} ms, p99 {ack['p99_ms']:.1f} ms, {ack['errors']} errors"
         )
-        result = sustained(world, fake, reg, server)
+        paced = sustained(world, fake, reg, server, first_id=30_000_000, rate=RATE)
+        print(
+            f"sustained {SECONDS} s, {SENDERS} senders offering {RATE:.0f} updates/s: "
+            f"{paced['acknowledged']} acknowledged ({paced['stored_per_s']:.0f}/s), {paced['refused']} "
+            f"refused or timed out; processed {paced['processed_per_s_while_sending']:.0f}/s while sending, "
+            f"the last {paced['drain_seconds']:.1f} s after sending stopped; from webhook to processed: "
+            f"p50 {paced['delay_p50']:.2f} s, p95 {paced['delay_p95']:.2f} s, "
+            f"max {paced['delay_max']:.2f} s; "
+            f"lost {paced['lost']}, processed twice {paced['processed_twice']}"
+        )
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in paced["cpu_share"].items())
+        print(f"CPU while sending (share of {os.cpu_count()} cores): {shares}")
+        if os.environ.get("BENCH_BACK_TO_BACK", "1") == "0":
+            return 0 if not (paced["lost"] or paced["processed_twice"]) else 1
+        result = sustained(world, fake, reg, server, first_id=20_000_000)
         print(
             f"sustained {SECONDS} s, {SENDERS} senders back to back: {result['acknowledged']} acknowledged "
             f"({result['stored_per_s']:.0f}/s), {result['refused']} refused or timed out; processed "
@@ -230,7 +282,8 @@ def main():
         )
         shares = ", ".join(f"{name} {share:.0%}" for name, share in result["cpu_share"].items())
         print(f"CPU while sending (share of {os.cpu_count()} cores): {shares}")
-        return 0 if not (result["lost"] or result["processed_twice"]) else 1
+        faults = result["lost"] + result["processed_twice"] + paced["lost"] + paced["processed_twice"]
+        return 0 if not faults else 1
     finally:
         server.stop()
         fake.stop()

@@ -21,9 +21,10 @@ CALLS = int(os.environ.get("BENCH_CALLS", 500))
 def main():
     conf = settings()
     reg = registry(conf)
+    from werkzeug.test import Client
+
     import odoo
     import odoo.sql_db
-    from werkzeug.test import Client
 
     odoo.tools.config["db_name"] = conf["db"]
     odoo.tools.config["dbfilter"] = ""
@@ -42,7 +43,9 @@ def main():
     def call(number):
         update = fake.make_message_update(700_000 + number % 50, f"webhook {number}")
         update["update_id"] = 50_000_000 + number
-        response = client.post(path, data=json.dumps(update), headers=headers, content_type="application/json")
+        response = client.post(
+            path, data=json.dumps(update), headers=headers, content_type="application/json"
+        )
         assert response.status_code == 200, response.status_code
 
     for number in range(20):  # warm-up: routing map, caches
