@@ -6,6 +6,7 @@ the bot is marked blocked, a 429 holds the bot, those the messenger cannot reach
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -265,3 +266,58 @@ def test_users_cannot_send_broadcasts(world):
     with pytest.raises(RpcError) as error:
         user.kw("chatbot.broadcast", "create", {"name": "Nope", "bot_id": s.bot_id, "body": TEXT})
     assert error.value.name == "odoo.exceptions.AccessError"
+
+
+def test_worker_killed_during_a_broadcast_resumes_and_sends_nobody_twice(world):
+    """SIGKILL every worker while the broadcast is being sent (kept last in this module: the server's
+    workers are new afterwards). The new cron worker fails the round the dead one left 'sending' (delivery
+    unknown, at most one round) and sends the rest; nobody gets the broadcast twice, the broadcast ends."""
+    customers = 120
+    s = shop(world, customers=customers)
+    with odoo_env(world.reg) as env:
+        env["chatbot.channel"].browse(s.channel_id).telegram_rate_limit = 20  # about 6 s of sending
+    manager = new_user(world, "manager")
+    broadcast_id = manager.kw(
+        "chatbot.broadcast", "create", {"name": "Killed", "bot_id": s.bot_id, "body": TEXT}
+    )
+    manager.kw("chatbot.broadcast", "action_send", [broadcast_id])
+
+    def received():
+        return {chat: len(broadcast_texts(world, s, chat)) for chat in s.chats}
+
+    assert wait_for(lambda: sum(received().values()) >= 25, timeout=60), "the broadcast is under way"
+    killed = set(world.server.worker_pids())
+    world.server.kill_workers()
+    before_restart = sum(received().values())
+    assert before_restart < customers, "killed in the middle"
+    assert wait_for(lambda: len(set(world.server.worker_pids()) - killed) >= 3, timeout=30), (
+        "the master started new workers (two HTTP, one cron)"
+    )
+    # the new cron worker sleeps up to 70 s before its first poll unless woken: nudge it every 2 s
+    nudged = [0.0]
+
+    def finished():
+        with odoo_env(world.reg) as env:
+            if env["chatbot.broadcast"].browse(broadcast_id).state == "done":
+                return True
+            if time.monotonic() - nudged[0] > 2:
+                env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
+                env.ref("chatbot_operator.ir_cron_chatbot_broadcast_send")._trigger()
+                nudged[0] = time.monotonic()
+        return False
+
+    assert wait_for(finished, timeout=120), "the broadcast finishes after the restart"
+    got = received()
+    assert max(got.values()) == 1, "nobody got the broadcast twice"
+    with odoo_env(world.reg, commit=False) as env:
+        recipients = env["chatbot.broadcast.recipient"].search([("broadcast_id", "=", broadcast_id)])
+        sent = recipients.filtered(lambda r: r.state == "sent")
+        unknown = recipients.filtered(lambda r: r.state == "failed" and "delivery unknown" in (r.error or ""))
+        assert len(sent) + len(unknown) == customers, "every recipient ends sent or in doubt"
+        # the dead worker's round: at most 0.1 s of messages at 20/s (2); none left when killed between rounds
+        assert len(unknown) <= 2
+        sent_chats = {int(r.sender_id.chat_id) for r in sent}
+        delivered = {chat for chat, count in got.items() if count}
+        assert sent_chats <= delivered, "a recipient marked sent got the message"
+        assert len(delivered - sent_chats) <= len(unknown), "only the doubtful ones may have got it unmarked"
+        assert sum(got.values()) > before_restart, "the new workers sent the rest"

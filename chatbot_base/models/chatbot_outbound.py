@@ -129,17 +129,37 @@ class ChatbotOutbound(models.Model):
 
     def _fail_stale_sending(self):
         """A worker killed during an API call leaves its row 'sending'. Whether the messenger got it is
-        unknown: sending it again could deliver it twice, so it is marked failed with that reason."""
+        unknown: sending it again could deliver it twice, so it is marked failed with that reason. The next
+        run on the channel does it at once (`_fail_orphaned_sending`); this is the net for a channel that
+        sends nothing more."""
         stale = self.search(
             [("state", "=", "sending"), ("write_date", "<", fields.Datetime.now() - STALE_SENDING)]
         )
-        stale.write(
-            {
-                "state": "failed",
-                "error": self.env._(
-                    "The worker stopped while sending: delivery unknown, not sent again to avoid a duplicate."
-                ),
-            }
+        stale.write({"state": "failed", "error": self._delivery_unknown()})
+
+    def _fail_orphaned_sending(self, channel):
+        """Rows of `channel` left 'sending' by a worker that died (SIGKILL, OOM, a lost server): only the
+        holder of the channel's advisory lock marks rows 'sending', and PostgreSQL releases that lock when
+        the holder's connection dies, so the rows found here, lock in hand, are nobody's. Whether the
+        messenger got them is unknown: failed with that reason at once, never sent twice (the broadcast they
+        belong to goes on and finishes instead of waiting for `STALE_SENDING`)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id FROM chatbot_outbound WHERE channel_id = %s AND state = 'sending'", [channel.id]
+        )
+        orphans = self.browse([row[0] for row in self.env.cr.fetchall()])
+        if orphans:
+            _logger.warning(
+                "chatbot.channel %s: %s message(s) left 'sending' by a stopped worker, failed as delivery "
+                "unknown",
+                channel.id,
+                len(orphans),
+            )
+            orphans.write({"state": "failed", "error": self._delivery_unknown()})
+
+    def _delivery_unknown(self):
+        return self.env._(
+            "The worker stopped while sending: delivery unknown, not sent again to avoid a duplicate."
         )
 
     def _send_channel(self, channel, time_budget):
@@ -154,6 +174,7 @@ class ChatbotOutbound(models.Model):
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_SPACE, channel.id])
 
     def _send_channel_locked(self, channel, time_budget):
+        self._fail_orphaned_sending(channel)
         connector = channel._chatbot_connector()
         limits = connector.rate_limits()
         # the ends of the last sends, maybe by another worker: the limit holds across runs

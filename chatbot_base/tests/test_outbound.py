@@ -148,6 +148,18 @@ class TestOutbound(ChatbotCase):
         self.assertIn("delivery unknown", message.delivery_error)
         self.assertFalse(self.fake.sent)
 
+    def test_row_left_sending_by_a_dead_worker_is_failed_by_the_next_run(self):
+        """Only the holder of the channel's lock marks rows 'sending'; a run that takes the lock and finds
+        such rows knows their worker died (its connection, and lock, are gone): failed at once, not sent."""
+        first = self.dialog._chatbot_send("first")
+        second = self.dialog._chatbot_send("second")
+        first.outbound_id.state = "sending"  # written a moment ago, far from the 10 minutes of the net
+        self.Outbound._cron_send(time_budget=2)
+        self.assertEqual(first.delivery_state, "failed")
+        self.assertIn("delivery unknown", first.delivery_error)
+        self.assertEqual(second.delivery_state, "sent")
+        self.assertEqual([m.text for m in self.fake.sent], ["second"])
+
     def assert_at_most_per_second(self, starts, limit):
         for index in range(limit, len(starts)):
             self.assertGreaterEqual(
