@@ -98,7 +98,9 @@ def prepare(reg, fake, server, size, base_chat):
 
 
 def run_size(conf, reg, fake, size, base_chat):
-    server = OdooServer(conf, workers=2, cron_threads=CRON_THREADS, log_level="warn").start()
+    server = OdooServer(
+        conf, workers=2, cron_threads=CRON_THREADS, log_level=os.environ.get("BENCH_LOG", "warn")
+    ).start()
     try:
         bot_id = prepare(reg, fake, server, size, base_chat)
         time.sleep(2)  # the cron workers settle (their first run after start)

@@ -14,7 +14,7 @@ from ..tools.connector import (
     RetryLater,
     TransientError,
 )
-from ..tools.cron_wakeup import cron_time_budget, wake_cron
+from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
 from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ HEADS_PER_ROUND = 200
 # seconds of messages (at the channel's rate) marked 'sending' together: what a killed worker leaves in doubt
 ROUND_SECONDS = 0.1
 STALE_SENDING = timedelta(minutes=10)
+OUTBOUND_CRON = "chatbot_base.ir_cron_chatbot_outbound_send"
 
 
 class ChatbotOutbound(models.Model):
@@ -87,7 +88,7 @@ class ChatbotOutbound(models.Model):
                 "payload": message.to_dict(),
             }
         )
-        wake_cron(self.env, "chatbot_base.ir_cron_chatbot_outbound_send")
+        wake_cron(self.env, OUTBOUND_CRON)
         return row
 
     # ------------------------------------------------------------------------------------------
@@ -116,7 +117,6 @@ class ChatbotOutbound(models.Model):
         return sent
 
     def _schedule_next(self):
-        cron = self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT min(greatest(o.next_try, coalesce(c.hold_until, o.next_try)))
@@ -125,7 +125,7 @@ class ChatbotOutbound(models.Model):
         )
         (when,) = self.env.cr.fetchone()
         if when:
-            cron._trigger(max(when, fields.Datetime.now()))
+            trigger_at(self.env, OUTBOUND_CRON, max(when, fields.Datetime.now()))
 
     def _fail_stale_sending(self):
         """A worker killed during an API call leaves its row 'sending'. Whether the messenger got it is
@@ -162,18 +162,21 @@ class ChatbotOutbound(models.Model):
             "The worker stopped while sending: delivery unknown, not sent again to avoid a duplicate."
         )
 
-    def _send_channel(self, channel, time_budget):
-        """Send the channel's due messages at its rate limits for at most `time_budget` seconds."""
+    def _send_channel(self, channel, time_budget, refill=True):
+        """Send the channel's due messages at its rate limits for at most `time_budget` seconds; with
+        `refill`, the queue is topped up as it runs low (`_chatbot_refill`: the next broadcast recipients).
+        The inbound run sending the replies it just queued does not refill: a broadcast is the outbound
+        job's to send, not a reason to hold up the customers' updates."""
         cr = self.env.cr
         cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_SPACE, channel.id])
         if not cr.fetchone()[0]:
             return 0  # another worker is sending for this channel
         try:
-            return self._send_channel_locked(channel, time_budget)
+            return self._send_channel_locked(channel, time_budget, refill)
         finally:
             cr.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_SPACE, channel.id])
 
-    def _send_channel_locked(self, channel, time_budget):
+    def _send_channel_locked(self, channel, time_budget, refill=True):
         self._fail_orphaned_sending(channel)
         connector = channel._chatbot_connector()
         limits = connector.rate_limits()
@@ -192,7 +195,11 @@ class ChatbotOutbound(models.Model):
                     break
                 time.sleep(wait)
             heads = self._due_heads(channel)
-            if len(heads) < HEADS_PER_ROUND and self._chatbot_refill(channel, HEADS_PER_ROUND - len(heads)):
+            if (
+                refill
+                and len(heads) < HEADS_PER_ROUND
+                and self._chatbot_refill(channel, HEADS_PER_ROUND - len(heads))
+            ):
                 if auto_commit():
                     # the refilled rows exist, linked to what they deliver, before any of them is sent
                     self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -213,6 +220,10 @@ class ChatbotOutbound(models.Model):
                     break
             if not outcomes & {"sent", "hold", "migrated"}:
                 break  # only errors this round: the back-off decides when to try again, not this loop
+        else:
+            # the budget is spent, maybe just as the queue ran empty with a broadcast still to feed it:
+            # the next run must not wait for anyone else's wake-up (measured: a 53 s pause at 10,000)
+            wake_cron(self.env, OUTBOUND_CRON)
         if sent:
             self.env.cr.execute(
                 "UPDATE chatbot_channel SET outbound_recent_sends = %s WHERE id = %s",
@@ -433,7 +444,7 @@ class ChatbotOutbound(models.Model):
                 "recipient_blocked": False,
             }
         )
-        self.env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
+        self.env.ref(OUTBOUND_CRON)._trigger()
         return True
 
     def action_cancel(self):

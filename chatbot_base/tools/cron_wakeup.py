@@ -9,6 +9,7 @@ connection kept per process.
 
 import logging
 import threading
+from datetime import UTC, datetime
 
 import psycopg2
 from psycopg2 import sql as pgsql
@@ -58,6 +59,26 @@ def wake_cron(env, xmlid):
     )
     dbname = env.cr.dbname
     env.cr.postcommit.add(lambda: _notify(dbname))
+
+
+def trigger_at(env, xmlid, when, horizon=60):
+    """`ir.cron._trigger(when)`, and a NOTIFY at that time when it is less than `horizon` seconds away.
+
+    Odoo NOTIFYs its cron workers only for a trigger that is already due; one in the future waits for
+    their next poll, up to 70 s (a 429's retry_after of 2 s, a message's next attempt in 10 s, then held
+    a minute). Here a timer of this process sends the NOTIFY when the time comes; if the process is gone
+    by then, the poll still finds the trigger."""
+    env.ref(xmlid)._trigger(when)
+    delay = (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    if 0 < delay <= horizon:
+        dbname = env.cr.dbname
+
+        def start():
+            timer = threading.Timer(delay + 0.05, _notify, [dbname])
+            timer.daemon = True
+            timer.start()
+
+        env.cr.postcommit.add(start)
 
 
 def cron_time_budget(longest=10.0):
