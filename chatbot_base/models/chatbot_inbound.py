@@ -8,7 +8,7 @@ from psycopg2.extensions import TransactionRollbackError
 from odoo import api, fields, models
 
 from ..tools.connector import MalformedEvent, UnsupportedEvent
-from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
+from ..tools.cron_wakeup import cron_time_budget, trigger_at
 
 _logger = logging.getLogger(__name__)
 
@@ -17,8 +17,6 @@ BATCH_SIZE = 50
 COMMIT_EVERY = 20
 REPLY_BUDGET = 1.0  # seconds an inbound run spends sending the replies it just queued, per channel
 INBOUND_CRON = "chatbot_base.ir_cron_chatbot_inbound_process"
-HELPER_CRON = "chatbot_base.ir_cron_chatbot_inbound_help"
-HELPER_BUDGET = 2.0  # seconds per run of the helper: the other due jobs (replies) get its worker between runs
 
 
 def backoff(attempts):
@@ -95,28 +93,16 @@ class ChatbotInbound(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
-    def _cron_process(self, time_budget=None, helper=False):
+    def _cron_process(self, time_budget=None):
         """Process due updates in batches until none is left or the time budget is spent (see
-        `cron_time_budget`); with updates left, the job triggers itself again.
-
-        One run works through one update at a time, and half its time goes to waiting for PostgreSQL: with
-        a backlog (a full batch), it calls a second job, the helper (`helper=True`), on another cron worker.
-        Both claim with SKIP LOCKED and at most the oldest pending update of a chat, so a chat stays in
-        order. The helper works in short runs: between them, its worker runs the other due jobs (the
-        outbound queue with the replies), which a long run would hold up."""
+        `cron_time_budget`); with updates left, the job triggers itself again."""
         time_budget = cron_time_budget() if time_budget is None else time_budget
-        if helper:
-            time_budget = min(time_budget, HELPER_BUDGET)
         started = last_commit = time.monotonic()
         done = uncommitted = 0
-        helped = helper
         while time.monotonic() - started < time_budget:
             batch = self._claim(BATCH_SIZE)
             if not batch:
                 break
-            if len(batch) == BATCH_SIZE and not helped:
-                wake_cron(self.env, HELPER_CRON)
-                helped = True
             channel_ids = set(batch.channel_id.ids)
             for row in batch:
                 conflict = row._process_one() == "conflict"
@@ -144,8 +130,8 @@ class ChatbotInbound(models.Model):
         # worker's time limit): the job triggers itself, and the other due jobs run in between
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         if remaining:
-            self.env.ref(HELPER_CRON if helper else INBOUND_CRON)._trigger()
-        elif not helper:
+            self.env.ref(INBOUND_CRON)._trigger()
+        else:
             self._schedule_next_retry()
         return done
 

@@ -139,29 +139,6 @@ class TestInbound(ChatbotCase):
         )
         self.assertEqual(self.dialog_of(1000).message_ids.mapped("body"), ["m0", "m2", "m4"])
 
-    def test_a_backlog_calls_the_helper_which_works_the_same_queue(self):
-        helper = self.env.ref("chatbot_base.ir_cron_chatbot_inbound_help")
-
-        def helper_calls():
-            return self.env["ir.cron.trigger"].search_count([("cron_id", "=", helper.id)])
-
-        calls = helper_calls()
-        for i in range(3):
-            self.channel._chatbot_store_inbound({"id": i, "chat": 1000 + i, "text": f"m{i}"})
-        self.assertEqual(self.Inbound._cron_process(), 3)
-        self.assertEqual(helper_calls(), calls, "no backlog: the queue's own job is enough")
-        for i in range(3, 63):
-            self.channel._chatbot_store_inbound({"id": i, "chat": 1000 + i % 60, "text": f"m{i}"})
-        self.assertEqual(self.Inbound._cron_process(), 60)
-        self.assertEqual(helper_calls(), calls + 1, "a full batch: the helper is called, once per run")
-        for i in range(63, 66):
-            self.channel._chatbot_store_inbound({"id": i, "chat": 1001, "text": f"m{i}"})
-        self.assertEqual(self.Inbound._cron_process(helper=True), 3, "the helper works the same queue")
-        self.assertEqual(helper_calls(), calls + 1, "and never calls itself while caught up")
-        self.assertEqual(
-            self.dialog_of(1001).message_ids.mapped("body"), ["m1", "m61", "m63", "m64", "m65"], "in order"
-        )
-
     def test_purge_keeps_recent_and_pending_rows(self):
         old = self.receive(1, text="old")
         failed = self.receive(2, text="x")
