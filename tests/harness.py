@@ -220,6 +220,25 @@ def post_json(url, body, secret, timeout=30):
     return status, time.perf_counter() - started
 
 
+def wait_nudging(reg, xmlids, predicate, timeout=60, every=2.0):
+    """wait_for `predicate`, triggering the cron jobs `xmlids` every `every` seconds meanwhile: a cron
+    worker the master has just started (after a SIGKILL) sleeps up to 70 s before its first poll unless
+    woken, and a wake-up sent before it listens is lost."""
+    nudged = [0.0]
+
+    def done():
+        if predicate():
+            return True
+        if time.monotonic() - nudged[0] > every:
+            with odoo_env(reg) as env:
+                for xmlid in xmlids:
+                    env.ref(xmlid)._trigger()
+            nudged[0] = time.monotonic()
+        return False
+
+    return wait_for(done, timeout=timeout)
+
+
 def wait_for(predicate, timeout=60, interval=0.2):
     """Poll `predicate` until it returns a truthy value; return it, or the last value after `timeout`."""
     deadline = time.time() + timeout

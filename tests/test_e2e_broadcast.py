@@ -6,12 +6,11 @@ the bot is marked blocked, a 429 holds the bot, those the messenger cannot reach
 import itertools
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
-from harness import OdooServer, Rpc, RpcError, load_fake_telegram, odoo_env, registry, wait_for
+from harness import OdooServer, Rpc, RpcError, load_fake_telegram, odoo_env, registry, wait_for, wait_nudging
 from harness import settings as harness_settings
 
 pytestmark = pytest.mark.e2e
@@ -293,20 +292,14 @@ def test_worker_killed_during_a_broadcast_resumes_and_sends_nobody_twice(world):
     assert wait_for(lambda: len(set(world.server.worker_pids()) - killed) >= 3, timeout=30), (
         "the master started new workers (two HTTP, one cron)"
     )
-    # the new cron worker sleeps up to 70 s before its first poll unless woken: nudge it every 2 s
-    nudged = [0.0]
 
     def finished():
-        with odoo_env(world.reg) as env:
-            if env["chatbot.broadcast"].browse(broadcast_id).state == "done":
-                return True
-            if time.monotonic() - nudged[0] > 2:
-                env.ref("chatbot_base.ir_cron_chatbot_outbound_send")._trigger()
-                env.ref("chatbot_operator.ir_cron_chatbot_broadcast_send")._trigger()
-                nudged[0] = time.monotonic()
-        return False
+        with odoo_env(world.reg, commit=False) as env:
+            return env["chatbot.broadcast"].browse(broadcast_id).state == "done"
 
-    assert wait_for(finished, timeout=120), "the broadcast finishes after the restart"
+    # the new cron worker sleeps before its first poll unless woken
+    crons = ["chatbot_base.ir_cron_chatbot_outbound_send", "chatbot_operator.ir_cron_chatbot_broadcast_send"]
+    assert wait_nudging(world.reg, crons, finished, timeout=120), "the broadcast finishes after the restart"
     got = received()
     assert max(got.values()) == 1, "nobody got the broadcast twice"
     with odoo_env(world.reg, commit=False) as env:

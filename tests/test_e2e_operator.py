@@ -18,6 +18,7 @@ from harness import (
     registry,
     set_online,
     wait_for,
+    wait_nudging,
 )
 from harness import settings as harness_settings
 from psycopg2.extensions import TransactionRollbackError
@@ -602,20 +603,13 @@ def test_worker_killed_while_routing_greets_and_assigns_once(world):
     assert wait_for(lambda: len(set(server.worker_pids()) - killed) >= 3, timeout=30), (
         "the master started new workers (two HTTP, one cron)"
     )
-    # the new cron worker sleeps up to 70 s before its first poll unless woken, as the next update would;
-    # a wake-up sent before it listens is lost: nudge it every 2 s until it answers
-    nudged = [0.0]
-
-    def greeted():
-        if len(texts(world, bot, chat)) >= 2:
-            return True
-        if time.monotonic() - nudged[0] > 2:
-            with odoo_env(world.reg) as env:
-                env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
-            nudged[0] = time.monotonic()
-        return False
-
-    wait_for(greeted, timeout=60)
+    # the new cron worker sleeps before its first poll unless woken, as the next update would
+    wait_nudging(
+        world.reg,
+        ["chatbot_base.ir_cron_chatbot_inbound_process"],
+        lambda: len(texts(world, bot, chat)) >= 2,
+        timeout=60,
+    )
     got = texts(world, bot, chat)
     assert got == [f"Steady Operator {CONNECTED}", HOW_TO_END]
     with odoo_env(world.reg) as env:

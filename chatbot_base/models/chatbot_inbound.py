@@ -8,7 +8,7 @@ from psycopg2.extensions import TransactionRollbackError
 from odoo import api, fields, models
 
 from ..tools.connector import MalformedEvent, UnsupportedEvent
-from ..tools.cron_wakeup import cron_time_budget, trigger_at
+from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
 
 _logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class ChatbotInbound(models.Model):
         # worker's time limit): the job triggers itself, and the other due jobs run in between
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         if remaining:
-            self.env.ref(INBOUND_CRON)._trigger()
+            wake_cron(self.env, INBOUND_CRON)
         else:
             self._schedule_next_retry()
         return done

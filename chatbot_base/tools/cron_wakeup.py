@@ -9,12 +9,11 @@ connection kept per process.
 
 import logging
 import threading
-from datetime import UTC, datetime
 
 import psycopg2
 from psycopg2 import sql as pgsql
 
-from odoo import sql_db
+from odoo import fields, sql_db
 
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
@@ -62,15 +61,19 @@ def wake_cron(env, xmlid):
 
 
 def trigger_at(env, xmlid, when, horizon=60):
-    """`ir.cron._trigger(when)`, and a NOTIFY at that time when it is less than `horizon` seconds away.
+    """`ir.cron._trigger(when)`, and a NOTIFY at that time when it is less than `horizon` seconds away
+    (`wake_cron` when it is due already).
 
     Odoo NOTIFYs its cron workers only for a trigger that is already due; one in the future waits for
     their next poll, up to 70 s (a 429's retry_after of 2 s, a message's next attempt in 10 s, then held
     a minute). Here a timer of this process sends the NOTIFY when the time comes; if the process is gone
     by then, the poll still finds the trigger."""
+    delay = (when - fields.Datetime.now()).total_seconds()
+    if delay <= 0:
+        wake_cron(env, xmlid)  # due: Odoo's _trigger would open a new connection for its NOTIFY
+        return
     env.ref(xmlid)._trigger(when)
-    delay = (when - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
-    if 0 < delay <= horizon:
+    if delay <= horizon:
         dbname = env.cr.dbname
 
         def start():

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
+from odoo.addons.chatbot_base.models.chatbot_outbound import OUTBOUND_CRON
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, wake_cron
 
@@ -19,7 +20,6 @@ _logger = logging.getLogger(__name__)
 TEXT_LIMIT = 4096  # Telegram's limit of one message's text
 CAPTION_LIMIT = 1024  # and of a file's caption
 BROADCAST_CRON = "chatbot_operator.ir_cron_chatbot_broadcast_send"
-OUTBOUND_CRON = "chatbot_base.ir_cron_chatbot_outbound_send"
 # SMS of an SMS to Odoo's SMS gateway are sent in batches of this size (as sms.sms does)
 SMS_BATCH = 500
 
@@ -414,7 +414,8 @@ class ChatbotBroadcast(models.Model):
         Recipient = self.env["chatbot.broadcast.recipient"]
         broadcasts = self.browse({row[1] for row in rows})
         templates = {broadcast.id: broadcast._chatbot_message("") for broadcast in broadcasts}
-        optout, blocked, to_sms, values = [], [], [], []
+        optout, blocked, to_sms = [], [], []
+        queued = {"recipients": [], "senders": [], "chats": [], "payloads": []}
         for recipient_id, broadcast_id, sender_id, chat_id, is_blocked, opted_out in rows:
             if opted_out:
                 optout.append(recipient_id)
@@ -422,15 +423,10 @@ class ChatbotBroadcast(models.Model):
                 (to_sms if self.browse(broadcast_id).sms_fallback else blocked).append(recipient_id)
             else:
                 templates[broadcast_id].chat_id = chat_id
-                values.append(
-                    {
-                        "channel_id": channel.id,
-                        "sender_id": sender_id,
-                        "chat_id": chat_id,
-                        "payload": templates[broadcast_id].to_dict(),
-                        "broadcast_recipient_id": recipient_id,
-                    }
-                )
+                queued["recipients"].append(recipient_id)
+                queued["senders"].append(sender_id)
+                queued["chats"].append(str(chat_id))
+                queued["payloads"].append(Json(templates[broadcast_id].to_dict()))
         Recipient.browse(optout).write(
             {"state": "optout", "error": self.env._("The customer asked for no more broadcasts (/stop).")}
         )
@@ -438,7 +434,7 @@ class ChatbotBroadcast(models.Model):
             {"state": "blocked", "error": self.env._("The customer blocked the bot.")}
         )
         Recipient.browse(to_sms).write({"via": "sms"})
-        if values:
+        if queued["recipients"]:
             # The queue rows and their recipients' link in one statement: the refill runs while the queue
             # waits (measured: the ORM create of 200 rows and the update took about 0.1 s, the pauses that
             # kept a 10,000 broadcast at 93 % of the channel's rate). The rows are technical (no
@@ -466,10 +462,7 @@ class ChatbotBroadcast(models.Model):
                  WHERE r.id = queued.broadcast_recipient_id
                 """,
                 {
-                    "recipients": [v["broadcast_recipient_id"] for v in values],
-                    "senders": [v["sender_id"] for v in values],
-                    "chats": [str(v["chat_id"]) for v in values],
-                    "payloads": [Json(v["payload"]) for v in values],
+                    **queued,
                     "channel": channel.id,
                     "company": channel.company_id.id,
                     "now": fields.Datetime.now(),
@@ -480,7 +473,7 @@ class ChatbotBroadcast(models.Model):
         if len(rows) < limit:
             # the last ones of a broadcast: the cron finishes it (SMS, totals)
             wake_cron(self.env, BROADCAST_CRON)
-        return len(values)
+        return len(queued["recipients"])
 
     @api.model
     def _cron_send(self, batch_size=500, time_budget=None):
