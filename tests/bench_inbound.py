@@ -17,7 +17,7 @@ CHATS = int(os.environ.get("BENCH_CHATS", 200))
 
 
 def print_queries_of_one_update(reg, channel_id, fake_module):
-    """BENCH_SQL=1: the SQL of one more text from a known chat, to see what the per-update cost is made of."""
+    """BENCH_SQL=N: the SQL of N more texts from a known chat, to see what the per-update cost is made of."""
     import logging
     import traceback
 
@@ -25,10 +25,11 @@ def print_queries_of_one_update(reg, channel_id, fake_module):
 
     with odoo_env(reg) as env:
         channel = env["chatbot.channel"].browse(channel_id)
-        update = fake_module.make_message_update(800_000, "one more")
-        update["update_id"] = 39_999_999
-        update["message"]["message_id"] = 999_999
-        channel._chatbot_store_inbound(update)
+        for n in range(int(os.environ["BENCH_SQL"])):  # BENCH_SQL=3: the later ones show a warm cache
+            update = fake_module.make_message_update(800_000, f"one more {n}")
+            update["update_id"] = 39_999_900 + n
+            update["message"]["message_id"] = 999_900 + n
+            channel._chatbot_store_inbound(update)
     stack_of = os.environ.get("BENCH_SQL_STACK")  # e.g. res_company: where the queries naming it come from
     original_execute = odoo.sql_db.Cursor.execute
 

@@ -124,4 +124,8 @@ class ChatbotBot(models.Model):
     @api.model
     def _chatbot_processor(self):
         """The dedicated, inactive user that runs customer events: business code runs with its rights."""
-        return self.env.ref("chatbot_base.user_chatbot_processor")
+        # not env.ref: its existence check is one query after every commit of the inbound queue
+        _model, user_id = self.env["ir.model.data"]._xmlid_to_res_model_res_id(
+            "chatbot_base.user_chatbot_processor", raise_if_not_found=True
+        )
+        return self.env["res.users"].browse(user_id)

@@ -99,25 +99,31 @@ class ChatbotInbound(models.Model):
         time_budget = cron_time_budget() if time_budget is None else time_budget
         started = last_commit = time.monotonic()
         done = uncommitted = 0
+        # the rows processed since the last commit, marked done or ignored in one statement before it
+        finished = []
         while time.monotonic() - started < time_budget:
+            self._mark_finished(finished)
             batch = self._claim(BATCH_SIZE)
             if not batch:
                 break
             channel_ids = set(batch.channel_id.ids)
             for row in batch:
-                conflict = row._process_one() == "conflict"
+                conflict = row._process_one(finished) == "conflict"
                 done += 1
                 uncommitted += 1
                 if conflict and auto_commit():
                     # another transaction changed what this one read: retrying needs a new snapshot
+                    self._mark_finished(finished)
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                     last_commit, uncommitted = time.monotonic(), 0
                     break
                 # Commit every few updates or 0.1 s: a worker killed mid-way rolls back only those, which
                 # stay pending and are processed again, once; replies wait at most 0.1 s for the commit.
                 if auto_commit() and (uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit > 0.1):
+                    self._mark_finished(finished)
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                     last_commit, uncommitted = time.monotonic(), 0
+            self._mark_finished(finished)
             if auto_commit():
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 last_commit, uncommitted = time.monotonic(), 0
@@ -161,8 +167,32 @@ class ChatbotInbound(models.Model):
         if later:
             trigger_at(self.env, INBOUND_CRON, later.next_try)
 
-    def _process_one(self):
-        """Turn one raw update into events and apply them; a failure is kept and retried with back-off."""
+    def _mark_finished(self, finished):
+        """Mark the rows of `finished`, pairs (id, 'done' or 'ignored'), processed: one UPDATE for all, in
+        the transaction that processed them (a worker killed before its commit leaves them pending)."""
+        if not finished:
+            return
+        ids, states = [row_id for row_id, _state in finished], [state for _row_id, state in finished]
+        finished.clear()
+        self.env.cr.execute(
+            """
+            UPDATE chatbot_inbound i
+               SET state = f.state, error = NULL, processed_date = %s, attempts = i.attempts + 1,
+                   write_uid = %s, write_date = now() at time zone 'UTC'
+              FROM unnest(%s::int[], %s::varchar[]) AS f(id, state)
+             WHERE i.id = f.id
+            """,
+            [fields.Datetime.now(), self.env.uid, ids, states],
+        )
+        self.browse(ids).invalidate_recordset(
+            ["state", "error", "processed_date", "attempts", "write_uid", "write_date"]
+        )
+
+    def _process_one(self, finished=None):
+        """Turn one raw update into events and apply them; a failure is kept and retried with back-off.
+
+        Processed, the row is marked done (or ignored: nothing in it for us); with `finished`, a list, it
+        is appended there instead, for `_mark_finished` (one UPDATE for the rows of a commit)."""
         self.ensure_one()
         channel = self.channel_id
         processor = channel.bot_id._chatbot_processor()
@@ -213,14 +243,11 @@ class ChatbotInbound(models.Model):
                 values["next_try"] = fields.Datetime.now() + timedelta(seconds=backoff(attempts))
             self.write(values)
             return
-        self.write(
-            {
-                "state": "done" if events else "ignored",
-                "error": False,
-                "processed_date": fields.Datetime.now(),
-                "attempts": self.attempts + 1,
-            }
-        )
+        state = "done" if events else "ignored"
+        if finished is not None:
+            finished.append((self.id, state))
+            return
+        self._mark_finished([(self.id, state)])
 
     def action_retry(self):
         """Process these updates again, now."""

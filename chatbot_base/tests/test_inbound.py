@@ -159,6 +159,6 @@ class TestInbound(ChatbotCase):
         self.receive(1, text="warm up the caches")
         row_id = self.channel._chatbot_store_inbound({"id": 2, "chat": 1001, "text": "Hello"})
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=20):
+        with self.assertQueryCount(__system__=11):
             self.Inbound.browse(row_id)._process_one()
         self.assertEqual(self.Inbound.browse(row_id).state, "done")

@@ -1,1 +1,1 @@
-from . import connector, cron_wakeup
+from . import connector, cron_wakeup, prefetch

@@ -6,6 +6,8 @@ import math
 from odoo import http
 from odoo.http import request
 
+from odoo.addons.chatbot_base.tools.prefetch import prefetch_fields
+
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
@@ -53,10 +55,10 @@ class ChatbotTelegramController(http.Controller):
         that is not JSON, or an update we do not handle: 200 (so that Telegram stops resending), kept in
         the inbound queue as failed or ignored."""
         # sudo: the webhook has no user; the key and then the secret prove who calls
-        channel_sudo = (
-            request.env["chatbot.channel"]
-            .sudo()
-            .search([("webhook_key", "=", key), ("provider", "=", "telegram")], limit=1)
+        # with its columns: one query for the channel
+        Channel = request.env["chatbot.channel"].sudo()
+        channel_sudo = Channel.search_fetch(
+            [("webhook_key", "=", key), ("provider", "=", "telegram")], prefetch_fields(Channel), limit=1
         )
         if not channel_sudo or not channel_sudo.active:
             return request.make_json_response({"ok": False}, status=404)

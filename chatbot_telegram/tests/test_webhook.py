@@ -84,5 +84,5 @@ class TestWebhook(TelegramMixin, HttpCase):
     def test_storing_one_update_costs_few_queries(self):
         self.post(self.fake.make_message_update(8005, "warm up"))
         update = self.fake.make_message_update(8005, "Hello")
-        with self.assertQueryCount(5):
+        with self.assertQueryCount(4):
             self.post(update)
