@@ -1,7 +1,8 @@
 """Benchmark of inbound processing in one worker, without HTTP: how many Telegram text updates per second
 the inbound queue turns into dialog messages, and the SQL queries per update.
 
-Run with `./bots bench inbound` (BENCH_UPDATES, default 2000; BENCH_PROFILE=1 prints a cProfile summary).
+Run with `./bots bench inbound` (BENCH_UPDATES, default 2000; BENCH_PROFILE=1 prints a cProfile summary,
+BENCH_CALLERS=<pattern> the callers of the functions matching it).
 """
 
 import cProfile
@@ -98,9 +99,10 @@ def main():
     if os.environ.get("BENCH_SQL"):
         print_queries_of_one_update(reg, channel_id, fake_module)
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
-            os.environ.get("BENCH_FILTER", ""), int(os.environ.get("BENCH_LINES", 45))
-        )
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
+        stats.print_stats(os.environ.get("BENCH_FILTER", ""), int(os.environ.get("BENCH_LINES", 45)))
+        if os.environ.get("BENCH_CALLERS"):  # e.g. cache.py:99: who calls the functions matching it
+            stats.print_callers(os.environ["BENCH_CALLERS"])
     return 0 if states.get("done") == UPDATES else 1
 
 

@@ -3,10 +3,12 @@ no second query when its fields are read (the hot paths of the webhook and the i
 
 
 def prefetch_fields(model):
-    """The names of `model`'s stored, prefetched columns that its user may read: what reading one of its
-    fields would fetch (Odoo's `_fetch_field`)."""
+    """The names of `model`'s stored, prefetched columns: what reading one of its fields would fetch (Odoo's
+    `_fetch_field`). Without superuser rights, not those restricted to groups: checking them costs a group
+    lookup each, and they are fetched when read."""
+    superuser = model.env.su
     return [
         name
         for name, field in model._fields.items()
-        if field.store and field.column_type and field.prefetch is True and field.is_accessible(model.env)
+        if field.store and field.column_type and field.prefetch is True and (superuser or not field.groups)
     ]

@@ -354,6 +354,19 @@ class TestFlow(ClientCase):
         dialog = self.say("київ")
         self.assertEqual(dialog.state, "closed", "the translated label typed in is the answer")
 
+    def test_the_contacts_language_wins_over_the_messengers(self):
+        self.env["res.lang"]._activate_lang("uk_UA")
+        steps = self.flow({"step_type": "question", "text": "Where are you?", "answers": [("Kyiv", None)]})
+        steps[0].with_context(lang="uk_UA").text = "Де ви?"
+        dialog = self.say("/start", user={"id": 1001, "name": "Olena", "lang": "uk"})
+        self.assertEqual(self.bot_texts(dialog), ["Де ви?"])
+        # a salesperson sets her contact to English in another transaction
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE res_partner SET lang = 'en_US' WHERE id = %s", [dialog.partner_id.id])
+        self.env.invalidate_all()
+        dialog = self.say("/start", user={"id": 1001, "name": "Olena", "lang": "uk"})
+        self.assertEqual(self.bot_texts(dialog)[-1], "Where are you?")
+
     def test_bot_without_steps_hands_over(self):
         dialog = self.say("/start")
         self.assertEqual(dialog.state, "active")
