@@ -224,7 +224,8 @@ def sustained(world, fake, reg, server, first_id, rate=None):
         "processed_per_s_overall": done / drained,
         "drain_seconds": drained - sent_for,
         "cpu_share": {
-            name: (cpu_after[name] - cpu_before[name]) / sent_for / (os.cpu_count() or 1)
+            # "other" is a difference of counters read at slightly different times: never below 0
+            name: max(0.0, (cpu_after[name] - cpu_before[name]) / sent_for / (os.cpu_count() or 1))
             for name in cpu_after
         },
         "processed_per_s_draining": (done - done_while_sending) / max(drained - sent_for, 1e-9),

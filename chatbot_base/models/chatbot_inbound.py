@@ -111,18 +111,14 @@ class ChatbotInbound(models.Model):
                 conflict = row._process_one(finished) == "conflict"
                 done += 1
                 uncommitted += 1
-                if conflict and auto_commit():
-                    # another transaction changed what this one read: retrying needs a new snapshot
-                    self._mark_finished(finished)
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                    last_commit, uncommitted = time.monotonic(), 0
+                # Commit at a conflict (another transaction changed what this one read: the retry needs a
+                # new snapshot), and every few updates or 0.1 s: a worker killed mid-way rolls back only
+                # those, which stay pending and are processed again, once; replies wait at most 0.1 s for
+                # the commit. The commit releases the locks of the rows left in the batch: claimed again.
+                if auto_commit() and (
+                    conflict or uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit > 0.1
+                ):
                     break
-                # Commit every few updates or 0.1 s: a worker killed mid-way rolls back only those, which
-                # stay pending and are processed again, once; replies wait at most 0.1 s for the commit.
-                if auto_commit() and (uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit > 0.1):
-                    self._mark_finished(finished)
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                    last_commit, uncommitted = time.monotonic(), 0
             self._mark_finished(finished)
             if auto_commit():
                 self.env.cr.commit()  # pylint: disable=invalid-commit
