@@ -170,6 +170,8 @@ class ChatbotInbound(models.Model):
             return
         ids, states = [row_id for row_id, _state in finished], [state for _row_id, state in finished]
         finished.clear()
+        fnames = ["state", "error", "processed_date", "attempts", "write_uid", "write_date"]
+        self.flush_model(fnames)  # nothing pending on these rows as a rule; never overwritten after this
         self.env.cr.execute(
             """
             UPDATE chatbot_inbound i
@@ -180,9 +182,7 @@ class ChatbotInbound(models.Model):
             """,
             [fields.Datetime.now(), self.env.uid, ids, states],
         )
-        self.browse(ids).invalidate_recordset(
-            ["state", "error", "processed_date", "attempts", "write_uid", "write_date"]
-        )
+        self.browse(ids).invalidate_recordset(fnames)
 
     def _process_one(self, finished=None):
         """Turn one raw update into events and apply them; a failure is kept and retried with back-off.
