@@ -29,6 +29,7 @@ def odoo_server(odoo_settings):
     yield {
         "url": server.url,
         "log": server.log,
+        "out": server.out,
         "process": server.process,
         "websocket_url": f"ws://127.0.0.1:{server.gevent_port}/websocket",
     }

@@ -106,6 +106,8 @@ class OdooServer:
         self.gevent_port = free_port()  # Odoo's websocket server (the bus) in prefork mode
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = os.path.join(tempfile.mkdtemp(prefix="bots-odoo-"), "server.log")
+        # what Odoo prints outside its log (a child process dying at start) goes next to the log
+        self.out = os.path.join(os.path.dirname(self.log), "server.out")
         self.log_level = log_level
         self.process = None
 
@@ -123,8 +125,7 @@ class OdooServer:
             f"--log-level={self.log_level}", "--limit-time-real=120", "--limit-time-real-cron=120",
             "--limit-memory-soft=4294967296", "--limit-memory-hard=5368709120",
         ]  # fmt: skip
-        # what Odoo prints outside its log (a child process dying at start) goes next to the log
-        with open(os.path.join(os.path.dirname(self.log), "server.out"), "wb") as out:
+        with open(self.out, "wb") as out:
             self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

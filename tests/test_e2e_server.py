@@ -67,7 +67,7 @@ def test_the_websocket_server_runs(odoo_server):
         connection.send('{"event_name": "subscribe", "data": {"channels": [], "last": 0}}')
     finally:
         connection.close()
-    with open(odoo_server["log"].replace("server.log", "server.out"), encoding="utf-8") as out:
+    with open(odoo_server["out"], encoding="utf-8") as out:
         assert "Traceback" not in out.read()
 
 

@@ -102,7 +102,6 @@ class ChatbotInbound(models.Model):
         # the rows processed since the last commit, marked done or ignored in one statement before it
         finished = []
         while time.monotonic() - started < time_budget:
-            self._mark_finished(finished)
             batch = self._claim(BATCH_SIZE)
             if not batch:
                 break
