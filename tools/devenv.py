@@ -39,8 +39,8 @@ PG_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGSERVICE")
 PG_MIN_VERSION = 15
 DEMO_LOGINS = [
     ("admin", "admin", "Administrator"),
-    ("manager", "manager", "Bots manager"),
-    ("operator", "operator", "Bots user (operator)"),
+    ("bots_manager", "bots_manager", "Bots manager"),
+    ("bots_operator", "bots_operator", "Bots user (operator)"),
 ]
 
 
@@ -528,7 +528,7 @@ def cmd_up(options):
         say("")
         say(f"Odoo 18 with the Bots suite is running at {url}  (database {dbname}, dbfilter ^{dbname}$)")
         for login, password, role in DEMO_LOGINS:
-            say(f"  login {login:<9} password {password:<9} {role}")
+            say(f"  login {login:<13} password {password:<13} {role}")
         say(f"configuration: {config}.  Ctrl-C stops Odoo and the private PostgreSQL cluster.")
         odoo.wait()
         return odoo.returncode
