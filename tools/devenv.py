@@ -2,8 +2,8 @@
 
 Standard library only: this runs before the virtual environment exists.
 
-  ./bots up [--reset] [--db NAME] [--port N]   Odoo 18 with the five addons and demo data
-  ./bots test [--addon NAME]... [--tags SPEC] [-k EXPR] [--no-pytest] [--no-odoo]
+  ./bots up [--reset] [--db NAME] [--port N] [--listen ADDRESS]   Odoo 18 with the addons and demo data
+  ./bots test [--addon NAME]... [--tags SPEC] [-k EXPR] [--no-pytest] [--no-odoo] [--[no-]platform]
 
 Odoo's source is looked up in ODOO_SRC, then in the cache folder (BOTS_CACHE_DIR, default
 ~/.cache/odoo-bots/odoo-18.0), then downloaded from Odoo's nightly server into that cache.
@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import platform
 import pwd
 import re
 import shutil
@@ -37,6 +38,8 @@ ADDONS = ["chatbot_base", "chatbot_telegram", "chatbot_operator", "chatbot_clien
 NIGHTLY_URL = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
 PG_ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGSERVICE")
 PG_MIN_VERSION = 15
+# Odoo's own suites of the addons we extend, run with ours installed: breaking them fails `./bots test`.
+PLATFORM_ADDONS = ["im_livechat", "crm_livechat"]
 DEMO_LOGINS = [
     ("admin", "admin", "Administrator"),
     ("bots_manager", "bots_manager", "Bots manager"),
@@ -187,6 +190,14 @@ def ensure_venv(src):
     digest.update(src.encode())
     stamp = os.path.join(VENV, ".bots-requirements")
     wanted = digest.hexdigest()
+    if os.path.isfile(venv_python()):
+        made_with = subprocess.run(
+            [venv_python(), "-c", "import sys; print(sys.version)"], capture_output=True, text=True
+        ).stdout.strip()
+        if made_with != sys.version:
+            # A venv runs the interpreter it was made with: a new one needs a new venv, not new packages.
+            say(f"{VENV} runs Python {made_with.split()[0] if made_with else '(broken)'}: recreating it ...")
+            shutil.rmtree(VENV)
     if os.path.isfile(stamp) and os.path.isfile(venv_python()):
         with open(stamp, encoding="utf-8") as handle:
             if handle.read().strip() == wanted:
@@ -455,7 +466,8 @@ def addons_digest():
     return digest.hexdigest()
 
 
-def installed_addons(server, dbname):
+def installed_modules(server, dbname, names=ADDONS):
+    """Which of `names` are installed in dbname; None when the database does not exist."""
     rows = sql(server, "postgres", "SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
     if not rows:
         return None
@@ -463,7 +475,7 @@ def installed_addons(server, dbname):
         server,
         dbname,
         "SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)",
-        [ADDONS],
+        [list(names)],
     )
     return {row[0] for row in rows or []}
 
@@ -505,7 +517,7 @@ def cmd_up(options):
             sql(server, "postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             with contextlib.suppress(FileNotFoundError):
                 os.remove(stamp)
-        installed = installed_addons(server, dbname)
+        installed = installed_modules(server, dbname)
         digest = addons_digest()
         if installed is None or set(ADDONS) - installed:
             say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
@@ -520,15 +532,21 @@ def cmd_up(options):
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write(addons_digest())
         port = options.port or free_port(8069)
-        config = write_config(src, server, dbname, port)
+        config = write_config(src, server, dbname, port, options.listen)
         odoo = subprocess.Popen(odoo_cmd(src, server, "-c", config), start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{local_host(options.listen)}:{port}"
         if not wait_http(f"{url}/web/health", odoo):
             raise SetupError("Odoo did not start; its log is above")
         say("")
         say(f"Odoo 18 with the Bots suite is running at {url}  (database {dbname}, dbfilter ^{dbname}$)")
         for login, password, role in DEMO_LOGINS:
             say(f"  login {login:<13} password {password:<13} {role}")
+        if options.listen not in LOOPBACK:
+            say(
+                f"WARNING: Odoo listens on {options.listen}, port {port}: whoever reaches this machine there "
+                "can log in with the demo passwords above (Administrator included). Change them, or run "
+                "without --listen (127.0.0.1 only)."
+            )
         say(f"configuration: {config}.  Ctrl-C stops Odoo and the private PostgreSQL cluster.")
         odoo.wait()
         return odoo.returncode
@@ -541,7 +559,17 @@ def cmd_up(options):
         server.stop()
 
 
-def write_config(src, server, dbname, port):
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def local_host(listen):
+    """The host part of a URL that reaches Odoo listening on `listen` from this machine."""
+    if listen in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{listen}]" if ":" in listen else listen
+
+
+def write_config(src, server, dbname, port, listen="127.0.0.1"):
     """An odoo.conf in .state/ so that Odoo can also be started by hand with `-c`."""
     lines = [
         "[options]",
@@ -549,7 +577,7 @@ def write_config(src, server, dbname, port):
         f"db_name = {dbname}",
         f"dbfilter = ^{dbname}$",
         f"http_port = {port}",
-        "http_interface = 0.0.0.0",
+        f"http_interface = {listen}",
         "list_db = False",
         "workers = 0",
         "max_cron_threads = 2",
@@ -602,6 +630,63 @@ def junit_counts(path):
     return counts
 
 
+PLATFORM_LABEL = "+".join(PLATFORM_ADDONS)
+
+
+def odoo_tests(src, server, dbname, report, tags, install=()):
+    """Run Odoo's tests matching `tags` (installing `install` first); their counts, an error on a crash."""
+    cmd = [
+        venv_python(),
+        os.path.join(ROOT, "tools", "odoo_test_runner.py"),
+        report,
+        *odoo_cmd(src, server)[2:],
+        "-d",
+        dbname,
+        *(["-i", ",".join(install)] if install else []),
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        f"--http-port={free_port()}",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--log-level=test",
+    ]
+    process = run(cmd, check=False)
+    counts = None
+    if os.path.isfile(report):
+        with open(report, encoding="utf-8") as handle:
+            counts = json.load(handle)
+    if counts is None:
+        say("Odoo did not report test results: it failed before or while running them (log above)")
+        return {"passed": 0, "failed": 0, "errors": 1, "skipped": 0, "run": 0}
+    if process.returncode != 0 and not (counts["failed"] or counts["errors"]):
+        counts["errors"] += 1
+        say(f"Odoo exited with {process.returncode} (log above)")
+    return counts
+
+
+def platform_tests(src, server, dbname, work):
+    """Odoo's own suites of the addons we extend, on the database where ours are installed.
+
+    A second run on the same database, nothing installed: Odoo then runs the post_install tests of
+    the installed modules matching the tags (all of im_livechat's and crm_livechat's are post_install),
+    with our addons loaded, our demo data included. Counted apart in the summary line.
+    """
+    missing = set(ADDONS + PLATFORM_ADDONS) - set(
+        installed_modules(server, dbname, ADDONS + PLATFORM_ADDONS) or ()
+    )
+    if missing:
+        say(f"Odoo's own suites not run: {', '.join(sorted(missing))} not installed in {dbname}")
+        return {"passed": 0, "failed": 0, "errors": 1, "skipped": 0, "run": 0}
+    tags = ",".join(f"/{addon}" for addon in PLATFORM_ADDONS)
+    say(f"Odoo's own suites with our addons installed: running {tags} on {dbname} ...")
+    counts = odoo_tests(src, server, dbname, os.path.join(work, "platform-report.json"), tags)
+    if counts["run"] == 0:
+        say(f"Odoo ran none of {tags}'s tests")
+        counts["errors"] += 1
+    return counts
+
+
 def cmd_test(options):
     started = time.time()
     src = find_odoo_src()
@@ -619,38 +704,15 @@ def cmd_test(options):
         server.start()
         dbname = f"bots_test_{os.getpid()}"
         if not options.no_odoo:
-            report = os.path.join(work, "odoo-report.json")
             tags = options.tags or ",".join(f"/{addon}" for addon in addons)
-            cmd = [
-                venv_python(),
-                os.path.join(ROOT, "tools", "odoo_test_runner.py"),
-                report,
-                *odoo_cmd(src, server)[2:],
-                "-d",
-                dbname,
-                "-i",
-                ",".join(ADDONS),
-                "--test-enable",
-                f"--test-tags={tags}",
-                "--stop-after-init",
-                f"--http-port={free_port()}",
-                "--workers=0",
-                "--max-cron-threads=0",
-                "--log-level=test",
-            ]
             say(f"Odoo tests: installing {', '.join(ADDONS)} into {dbname} and running {tags} ...")
-            process = run(cmd, check=False)
-            counts = None
-            if os.path.isfile(report):
-                with open(report, encoding="utf-8") as handle:
-                    counts = json.load(handle)
-            if counts is None:
-                counts = {"passed": 0, "failed": 0, "errors": 1, "skipped": 0}
-                say("Odoo did not report test results: it failed before or while running them (log above)")
-            elif process.returncode != 0 and not (counts["failed"] or counts["errors"]):
-                counts["errors"] += 1
-                say(f"Odoo exited with {process.returncode} (log above)")
-            results["odoo"] = counts
+            report = os.path.join(work, "odoo-report.json")
+            results["odoo"] = odoo_tests(src, server, dbname, report, tags, install=ADDONS)
+            platform_run = options.platform
+            if platform_run is None:
+                platform_run = not (options.addon or options.tags)
+            if platform_run:
+                results[PLATFORM_LABEL] = platform_tests(src, server, dbname, work)
         if not options.no_pytest:
             if options.no_odoo:
                 say(f"installing {', '.join(ADDONS)} into {dbname} for the end-to-end tests ...")
@@ -757,8 +819,11 @@ def cmd_play(options):
     if not os.path.isfile(config) or not os.path.isfile(venv_python()):
         raise SetupError(f"start Odoo first with `./bots up` (no {config})")
     with open(config, encoding="utf-8") as handle:
-        port = re.search(r"^http_port = (\d+)", handle.read(), re.M).group(1)
-    args = ["--url", f"http://127.0.0.1:{port}", "--db", options.db, *options.args]
+        text = handle.read()
+    port = re.search(r"^http_port = (\d+)", text, re.M).group(1)
+    listen = re.search(r"^http_interface = (.*)$", text, re.M)
+    host = local_host(listen.group(1).strip() if listen else "")
+    args = ["--url", f"http://{host}:{port}", "--db", options.db, *options.args]
     return run(
         [venv_python(), os.path.join(ROOT, "tools", "telegram_play.py"), *args], check=False
     ).returncode
@@ -771,12 +836,25 @@ def main(argv=None):
     up.add_argument("--reset", action="store_true", help="drop and recreate the demo database")
     up.add_argument("--db", default=os.environ.get("BOTS_DB", "bots"), help="database name (default: bots)")
     up.add_argument("--port", type=int, help="HTTP port (default: 8069 when free, else a free one)")
+    up.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="address Odoo listens on (default: 127.0.0.1, this machine only; 0.0.0.0: every interface, "
+        "reachable by anyone who can reach this machine, with the demo passwords)",
+    )
     test = sub.add_parser("test", help="run every test (Odoo's runner, then pytest)")
     test.add_argument("--addon", action="append", help="run only this addon's Odoo tests (repeatable)")
     test.add_argument("--tags", help="Odoo --test-tags spec, e.g. /chatbot_base:TestInbound.test_duplicate")
     test.add_argument("-k", help="pytest -k expression for the top-level suite")
     test.add_argument("--no-odoo", action="store_true", help="skip Odoo's tests (pytest only)")
     test.add_argument("--no-pytest", action="store_true", help="skip the top-level pytest suite")
+    test.add_argument(
+        "--platform",
+        action=argparse.BooleanOptionalAction,
+        help=f"also run Odoo's own {' and '.join(PLATFORM_ADDONS)} tests with our addons installed "
+        "(default: yes in the full run, no with --addon or --tags)",
+    )
     bench = sub.add_parser("bench", help="run a benchmark (tests/bench_<name>.py) on a throwaway database")
     bench.add_argument("name", help="e.g. telegram")
     play = sub.add_parser("play", help="be a Telegram user in this terminal, talking to `./bots up`'s Odoo")
@@ -790,6 +868,7 @@ def main(argv=None):
     # background, where SIGINT is ignored by default).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    say(f"Python {platform.python_version()} ({sys.executable})")
     try:
         commands = {"up": cmd_up, "test": cmd_test, "bench": cmd_bench, "play": cmd_play}
         return commands[options.command](options)
