@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 from conftest import ADDONS, ROOT
@@ -104,3 +105,36 @@ def test_readme_gives_the_two_commands():
 def test_addon_readmes_are_generated_from_their_fragments():
     code, out = run_tool(sys.executable, os.path.join(ROOT, "tools", "gen_readme.py"), "--check")
     assert code == 0, out
+
+
+def demo_users():
+    """(login, password) of the users in the demo data."""
+    users = []
+    for addon in ADDONS:
+        folder = os.path.join(ROOT, addon, "demo")
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+            for record in ET.parse(os.path.join(folder, name)).iter("record"):
+                if record.get("model") == "res.users":
+                    fields = {field.get("name"): field.text for field in record.iter("field")}
+                    users.append((fields["login"], fields["password"]))
+    return users
+
+
+def test_demo_logins_are_ours_and_the_readme_tells_them():
+    """Odoo's own tests create users such as `operator` or `manager`: ours must not collide with them."""
+    users = demo_users()
+    assert users and all(login.startswith("bots_") for login, _password in users), users
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        table = set(re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|", handle.read(), re.M))
+    assert set(users) | {("admin", "admin")} == table
+    with open(os.path.join(ROOT, "tools", "devenv.py"), encoding="utf-8") as handle:
+        printed = set(re.findall(r'^    \("(\w+)", "(\w+)", "', handle.read(), re.M))
+    assert printed == table
+
+
+def test_ci_runs_the_python_the_readme_names():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        named = re.findall(r"CI runs (3\.\d+)", handle.read())
+    with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as handle:
+        used = re.findall(r"^export BOTS_PYTHON=python(3\.\d+)$", handle.read(), re.M)
+    assert named and used == [named[0]] and set(named) == set(used), (named, used)
