@@ -10,6 +10,7 @@
     "depends": ["chatbot_base"],
     "external_dependencies": {"python": ["python-telegram-bot", "requests"]},
     "data": [
+        "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/chatbot_channel_views.xml",
         "views/chatbot_group_views.xml",

@@ -4,7 +4,7 @@ import secrets
 from psycopg2.extras import Json
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..tools.connector import Connector
 from ..tools.cron_wakeup import wake_cron
@@ -55,6 +55,49 @@ class ChatbotChannel(models.Model):
     sender_count = fields.Integer(compute="_compute_sender_count")
 
     _sql_constraints = [("webhook_key_unique", "UNIQUE(webhook_key)", "A webhook key must be unique.")]
+
+    @api.model
+    def _chatbot_system_fields(self):
+        """Fields that decide where the messenger's token or the webhook's secret is sent (an API address, the
+        public address given to the messenger): written by system administrators only. A Bots manager who
+        could point them elsewhere would make Odoo hand the token to any server. Connector addons add theirs;
+        each also carries `groups=base.group_system`, this check is the second lock."""
+        return {"webhook_key"}
+
+    def _chatbot_check_system_fields(self, vals_list, creating=False):
+        """Refuse values of `_chatbot_system_fields` from a user who is not a system administrator. At
+        creation, a field's default value is allowed (a manager may create a channel the administrator then
+        connects)."""
+        if self.env.su or self.env.user.has_group(SYSTEM_GROUP):
+            return
+        guarded = self._chatbot_system_fields()
+        written = {name for vals in vals_list for name in vals if name in guarded}
+        if creating and written:
+            defaults = self.default_get(list(written))
+            written = {
+                name
+                for vals in vals_list
+                for name in written
+                if name in vals and vals[name] != defaults.get(name)
+            }
+        if written:
+            labels = sorted(self._fields[name].get_description(self.env)["string"] for name in written)
+            raise AccessError(
+                self.env._(
+                    "Only system administrators can change where the bot's token and webhook secret are sent "
+                    "(%(fields)s).",
+                    fields=", ".join(labels),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._chatbot_check_system_fields(vals_list, creating=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._chatbot_check_system_fields([vals])
+        return super().write(vals)
 
     @api.model
     def _chatbot_connector_classes(self):

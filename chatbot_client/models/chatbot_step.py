@@ -211,6 +211,36 @@ class ChatbotStep(models.Model):
                         )
                     )
 
+    @api.constrains("partner_field_id", "lead_field_id", "ticket_action_id")
+    def _check_target_models(self):
+        """The fields' and the server action's domains hold on the server too: a flow writes only into the
+        contact and the lead, and its server action runs on the dialog (a step set through RPC must not make
+        the flow write into another model or run an action meant for other records)."""
+        expected = {"partner_field_id": "res.partner", "lead_field_id": "crm.lead"}
+        for step in self.sudo():
+            for fname, model in expected.items():
+                field = step[fname]
+                if field and (
+                    field.model != model or not field.store or field.ttype not in STORABLE_FIELD_TYPES
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            'Step "%(step)s": "%(field)s" is not a field the flow can write on %(model)s.',
+                            step=step.display_name,
+                            field=field.field_description,
+                            model=model,
+                        )
+                    )
+            action = step.ticket_action_id
+            if action and action.model_id.model != "chatbot.dialog":
+                raise ValidationError(
+                    self.env._(
+                        'Step "%(step)s": the server action "%(action)s" does not run on dialogs.',
+                        step=step.display_name,
+                        action=action.name,
+                    )
+                )
+
     @api.constrains("variable_name")
     def _check_variable_name(self):
         for step in self.filtered("variable_name"):

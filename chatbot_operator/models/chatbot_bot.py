@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
 
@@ -160,6 +160,25 @@ class ChatbotBot(models.Model):
             "The dialog end time cannot be negative.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_sudo_rights(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_sudo_rights([vals])
+        return super().write(vals)
+
+    def _check_sudo_rights(self, vals_list):
+        """ "Sudo" runs the flow's actions as the superuser: granting that is a system administrator's
+        decision, beyond a Bots administrator's rights (who may still turn it off)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(vals.get("is_sudo") for vals in vals_list):
+            raise AccessError(
+                self.env._("Only system administrators can let a bot's actions run with full rights.")
+            )
 
     @api.depends_context("uid")
     def _compute_is_joined(self):

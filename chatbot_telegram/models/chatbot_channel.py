@@ -2,8 +2,11 @@ import logging
 import secrets
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime
+
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -17,6 +20,7 @@ from odoo.addons.chatbot_base.tools.connector import (
     RetryLater,
     TransientError,
 )
+from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, wake_cron
 
 from ..tools.bot_api import DOWNLOAD_LIMIT, BotApi
 from ..tools.parse import parse_update, update_key
@@ -28,6 +32,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 SYSTEM_GROUP = "base.group_system"
 WEBHOOK_PATH = "/chatbot/telegram/"
 POLL_SECONDS = 10  # one getUpdates long poll; a cron run does a bounded number of them
+POLL_CRON = "chatbot_telegram.ir_cron_chatbot_telegram_poll"
 
 
 # seconds of work on an update after which the customer sees "typing..."
@@ -166,11 +171,15 @@ class ChatbotChannel(models.Model):
     telegram_token = fields.Char(
         "Bot token", groups=SYSTEM_GROUP, copy=False, help="The token BotFather gave for this bot."
     )
+    # where the token goes (in the path of every Bot API call): system administrators only, see
+    # _chatbot_system_fields; the *_shown twins show the addresses to the others, read-only
     telegram_api_url = fields.Char(
         "Bot API address",
         default=DEFAULT_API_URL,
+        groups=SYSTEM_GROUP,
         help="Telegram's Bot API, or a self-hosted Bot API server (bigger files).",
     )
+    telegram_api_url_shown = fields.Char("Bot API address", compute="_compute_telegram_addresses_shown")
     telegram_intake = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Long polling")],
         "Receive updates by",
@@ -178,10 +187,15 @@ class ChatbotChannel(models.Model):
         help="Webhook: Telegram calls Odoo at once (needs a public HTTPS address). Long polling: Odoo asks "
         "Telegram every minute and keeps asking while there is traffic (for installs without public HTTPS).",
     )
+    # where Telegram sends every update with the webhook's secret: system administrators only
     telegram_public_url = fields.Char(
         "Odoo's public address",
         default=lambda self: self.env["ir.config_parameter"].sudo().get_param("web.base.url"),
+        groups=SYSTEM_GROUP,
         help="The HTTPS address where Telegram reaches this Odoo, e.g. https://erp.example.com",
+    )
+    telegram_public_url_shown = fields.Char(
+        "Odoo's public address", compute="_compute_telegram_addresses_shown"
     )
     telegram_webhook_secret = fields.Char(groups=SYSTEM_GROUP, copy=False, readonly=True)
     telegram_webhook_url = fields.Char(
@@ -189,7 +203,9 @@ class ChatbotChannel(models.Model):
     )
     telegram_bot_username = fields.Char("Bot username", readonly=True, copy=False)
     telegram_bot_name = fields.Char("Bot name", readonly=True, copy=False)
-    telegram_update_offset = fields.Char(readonly=True, copy=False, help="The next getUpdates offset.")
+    telegram_update_offset = fields.Char(
+        compute="_compute_telegram_update_offset", help="The next getUpdates offset (long polling)."
+    )
     telegram_pending_updates = fields.Integer("Pending updates", readonly=True, copy=False)
     telegram_last_error = fields.Char("Telegram's last error", readonly=True, copy=False)
     telegram_last_error_date = fields.Datetime("Last error on", readonly=True, copy=False)
@@ -207,6 +223,22 @@ class ChatbotChannel(models.Model):
     @api.model
     def _chatbot_connector_classes(self):
         return {**super()._chatbot_connector_classes(), "telegram": TelegramConnector}
+
+    @api.model
+    def _chatbot_system_fields(self):
+        # how updates arrive is part of the connection, which only system administrators make (Connect)
+        return super()._chatbot_system_fields() | {
+            "telegram_api_url",
+            "telegram_public_url",
+            "telegram_intake",
+        }
+
+    @api.depends_context("uid")
+    def _compute_telegram_addresses_shown(self):
+        # sudo: the addresses are no secret; who may change them is (system administrators only)
+        for channel, channel_sudo in zip(self, self.sudo(), strict=True):
+            channel.telegram_api_url_shown = channel_sudo.telegram_api_url
+            channel.telegram_public_url_shown = channel_sudo.telegram_public_url
 
     @api.depends("telegram_public_url", "webhook_key")
     def _compute_telegram_webhook_url(self):
@@ -274,7 +306,7 @@ class ChatbotChannel(models.Model):
                 ) from error
             channel.sudo().write(values)
             if channel.telegram_intake == "polling":
-                self.env.ref("chatbot_telegram.ir_cron_chatbot_telegram_poll")._trigger()
+                wake_cron(self.env, POLL_CRON)
         return True
 
     def action_telegram_disconnect(self):
@@ -346,50 +378,118 @@ class ChatbotChannel(models.Model):
     # Long polling
     # ------------------------------------------------------------------------------------------
 
+    def _compute_telegram_update_offset(self):
+        # sudo: the polling state has no rights of its own to check; the offset is no secret
+        offsets = self.env["chatbot.telegram.poll"].sudo()._offsets(self)
+        for channel in self:
+            offset = offsets.get(channel.id)
+            channel.telegram_update_offset = str(offset) if offset else False
+
     @api.model
-    def _cron_telegram_poll(self, time_budget=20, poll_seconds=POLL_SECONDS):
-        """getUpdates for every connected polling channel, for at most `time_budget` seconds. Each batch
-        is stored (idempotently) and its offset saved in one transaction, so a killed worker at worst
-        asks Telegram again for updates that are then recognised as already stored."""
+    def _cron_telegram_poll(self, time_budget=None, poll_seconds=POLL_SECONDS):
+        """Long-poll every connected polling channel for one run (see `cron_time_budget`), store and process
+        what arrives in that same run, then call the next run at once while a channel polls: a laptop without
+        public HTTPS answers as fast as a webhook.
+
+        The channels' getUpdates calls wait side by side in threads (HTTP only, no ORM); this thread stores
+        each batch with its offset and commits, then processes the inbound queue and sends the replies (with
+        one cron worker, a reply must not wait for the poll's run to end). No transaction is open while a
+        long poll waits: nothing holds a snapshot that another job's write would make stale. A killed worker
+        at worst asks Telegram again for updates, which are then recognised as already stored."""
+        time_budget = cron_time_budget() if time_budget is None else time_budget
         started = time.monotonic()
         channels = self.search(
             [("provider", "=", "telegram"), ("state", "=", "connected"), ("telegram_intake", "=", "polling")]
         )
-        stored = 0
+        if not channels:
+            return 0
+        offsets = self.env["chatbot.telegram.poll"].sudo()._offsets(channels)
+        apis = {}
         for channel in channels:
-            while time.monotonic() - started < time_budget:
-                left = time_budget - (time.monotonic() - started)
-                count, more = channel._telegram_poll_once(min(poll_seconds, max(int(left) - 5, 0)))
-                stored += count
-                if not more:
-                    break
-        if stored:
-            # traffic: ask again at once rather than in a minute
-            self.env.ref("chatbot_telegram.ir_cron_chatbot_telegram_poll")._trigger()
+            try:
+                apis[channel.id] = channel._chatbot_connector().api(timeout=10)
+            except ConnectorError as error:
+                channel._telegram_poll_failed(error)
+        if auto_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+        def left():
+            return time_budget - (time.monotonic() - started)
+
+        def poll(executor, channel_id):
+            # Telegram's timeout is whole seconds; 0 is a short poll (the budget is nearly spent, or a test)
+            timeout = int(min(poll_seconds, max(left() - 1, 0)))
+            future = executor.submit(
+                apis[channel_id].get_updates, offsets.get(channel_id), timeout, ALLOWED_UPDATES
+            )
+            waiting[future] = (channel_id, timeout)
+
+        stored = 0
+        waiting = {}
+        polling = set()  # the channels whose getUpdates answered in this run
+        with ThreadPoolExecutor(
+            max_workers=len(apis) or 1, thread_name_prefix="chatbot-telegram-poll"
+        ) as pool:
+            for channel_id in apis:
+                poll(pool, channel_id)
+            while waiting:
+                finished, _running = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    channel_id, timeout = waiting.pop(future)
+                    channel = self.browse(channel_id)
+                    try:
+                        updates = future.result()
+                    except ConnectorError as error:
+                        channel._telegram_poll_failed(error)
+                        continue
+                    polling.add(channel_id)
+                    if updates:
+                        stored += channel._telegram_store_polled(updates)
+                        offsets[channel_id] = max(int(update["update_id"]) for update in updates) + 1
+                        self._telegram_process_polled(max(left(), 1))
+                    # again while the budget lasts; an empty short poll ends the channel's run (no busy loop)
+                    if left() > 0 and (updates or (timeout and left() > 1)):
+                        poll(pool, channel_id)
+        if polling:
+            # while a channel polls, the next long poll starts at once (other due jobs run in between); a
+            # channel that cannot poll tries again at the job's next minute
+            wake_cron(self.env, POLL_CRON)
         return stored
 
-    def _telegram_poll_once(self, timeout):
-        """One getUpdates call; returns (updates stored, whether more may be waiting)."""
+    def _telegram_store_polled(self, updates):
+        """Store one getUpdates batch and the next offset in one transaction, committed: after a crash
+        Telegram resends the batch, and storing is idempotent. Returns how many updates were new."""
         self.ensure_one()
-        offset = int(self.telegram_update_offset or 0) or None
-        try:
-            updates = (
-                self._chatbot_connector()
-                .api(timeout=timeout + 10)
-                .get_updates(offset, timeout, ALLOWED_UPDATES)
-            )
-        except ConnectorError as error:
-            self.sudo().write({"status_message": str(error)})
-            return 0, False
-        stored = 0
-        for update in updates:
-            if self._chatbot_store_inbound(update):
-                stored += 1
-        if updates:
-            self.telegram_update_offset = str(max(int(u["update_id"]) for u in updates) + 1)
+        stored = sum(1 for update in updates if self._chatbot_store_inbound(update))
+        self.env["chatbot.telegram.poll"].sudo()._save_offset(
+            self, max(int(update["update_id"]) for update in updates) + 1
+        )
         if self.status_message:
-            self.status_message = False
+            try:
+                with self.env.cr.savepoint():
+                    self.sudo().write({"status_message": False})
+            except TransactionRollbackError:
+                pass  # another job wrote the channel meanwhile; the batch matters, the stale message not
         if auto_commit():
-            # the batch and its offset together: after a crash Telegram resends, and storing is idempotent
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        return stored, bool(updates)
+        return stored
+
+    @api.model
+    def _telegram_process_polled(self, time_budget):
+        """Process the inbound queue and send its replies now, in the poll's run: left to the inbound job, an
+        update waits for another cron worker, and with one cron worker for the end of this run."""
+        # the inbound run reports its progress to nobody (not as the poll job's)
+        self.env["chatbot.inbound"].with_context(ir_cron_progress_id=False)._cron_process(
+            time_budget=time_budget
+        )
+
+    def _telegram_poll_failed(self, error):
+        """Show why the channel cannot poll (a 409: a webhook is set, or another program polls the bot)."""
+        _logger.warning("channel %s: getUpdates failed: %s", self.id, error)
+        try:
+            with self.env.cr.savepoint():
+                self.sudo().write({"status_message": str(error)})
+            if auto_commit():
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        except TransactionRollbackError:
+            self.env.cr.rollback()  # another job wrote the channel meanwhile: the next failure says it again

@@ -1,7 +1,7 @@
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
-from .common import TOKEN, TelegramCase
+from .common import TOKEN, TelegramCase, with_update_id
 
 
 @tagged("chatbot", "post_install", "-at_install")
@@ -96,5 +96,106 @@ class TestConnect(TelegramCase):
             0,
             "confirmed updates are not fetched again",
         )
+        self.assertEqual(
+            self.dialog_of(7001).message_ids.mapped("body"), ["one", "two"], "processed in the run"
+        )
+
+    def test_long_polling_never_writes_the_channel(self):
+        """The offset lives in a row of its own: the channel's row is written by other jobs (the outbound
+        queue's pacing), and a poll writing it too lost its run to a serialization failure."""
+        self.connect(intake="polling")
+
+        def channel_row_version():
+            self.env.flush_all()
+            self.env.cr.execute("SELECT ctid FROM chatbot_channel WHERE id = %s", [self.channel.id])
+            return self.env.cr.fetchone()[0]
+
+        before = channel_row_version()
+        update = self.fake.push_update(TOKEN, self.fake.make_message_update(7002, "three"))
+        stored = self.env["chatbot.channel"]._cron_telegram_poll(time_budget=3, poll_seconds=0)
+        self.assertEqual(stored, 1)
+        self.assertEqual(channel_row_version(), before, "an UPDATE of the channel's row gives it a new ctid")
+        poll = self.env["chatbot.telegram.poll"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual(poll.update_offset, str(update["update_id"] + 1))
+        self.assertEqual(self.channel.telegram_update_offset, poll.update_offset)
+        self.assertEqual(self.fake.calls_for("getUpdates")[-1].params["offset"], update["update_id"] + 1)
+
+
+@tagged("chatbot", "post_install", "-at_install")
+class TestConnectionRights(TelegramCase):
+    """The token goes in the path of every Bot API call and the webhook's secret to Odoo's public address:
+    who may change those addresses may take the token. System administrators only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bots_admin = new_test_user(
+            cls.env, "tg_bots_admin", groups="chatbot_base.chatbot_base_group_admin"
+        )
+        cls.bots_manager = new_test_user(
+            cls.env, "tg_bots_manager", groups="chatbot_base.chatbot_base_group_manager"
+        )
+
+    def test_a_manager_cannot_point_the_token_elsewhere(self):
+        self.connect()
+        for user in (self.bots_manager, self.bots_admin):
+            channel = self.channel.with_user(user)
+            for values in (
+                {"telegram_api_url": "https://evil.example.com"},
+                {"telegram_public_url": "https://evil.example.com"},
+                {"telegram_intake": "polling"},
+                {"name": "Renamed", "telegram_api_url": "https://evil.example.com"},
+            ):
+                with self.subTest(user=user.login, values=values), self.assertRaises(AccessError):
+                    channel.write(values)
+        channel = self.channel.sudo()
+        self.assertEqual(channel.telegram_api_url, self.fake.base_url)
+        self.assertEqual(channel.telegram_public_url, "https://erp.example.com")
+        self.assertEqual(channel.telegram_intake, "webhook")
+        # the token still goes to the Bot API the administrator chose, and nowhere else
+        self.assertEqual(self.channel._chatbot_connector().api().base_url, self.fake.base_url)
+        self.channel._chatbot_store_inbound(with_update_id(self.fake.make_message_update(7101, "hello")))
         self.process_inbound()
-        self.assertEqual(self.dialog_of(7001).message_ids.mapped("body"), ["one", "two"])
+        self.assertTrue(self.dialog_of(7101))
+
+    def test_a_manager_cannot_create_a_channel_pointing_elsewhere(self):
+        Channel = self.env["chatbot.channel"].with_user(self.bots_manager)
+        values = {"name": "Evil", "bot_id": self.bot.id, "provider": "telegram"}
+        for extra in (
+            {"telegram_api_url": "https://evil.example.com"},
+            {"telegram_public_url": "https://evil.example.com"},
+            {"webhook_key": "chosen-by-the-manager"},
+        ):
+            with self.subTest(extra=extra), self.assertRaises(AccessError):
+                Channel.create({**values, **extra})
+        # with the defaults, a manager prepares a channel the administrator will connect
+        channel = Channel.create({**values, "telegram_api_url": "https://api.telegram.org"})
+        self.assertEqual(channel.sudo().telegram_api_url, "https://api.telegram.org")
+        self.assertEqual(channel.telegram_api_url_shown, "https://api.telegram.org")
+
+    def test_system_administrators_change_the_addresses(self):
+        channel = self.channel.with_user(self.sysadmin)
+        channel.write(
+            {"telegram_api_url": "https://bots.example.com", "telegram_public_url": "https://x.example"}
+        )
+        self.assertEqual(channel.telegram_api_url, "https://bots.example.com")
+        self.assertEqual(
+            channel.telegram_webhook_url, f"https://x.example/chatbot/telegram/{channel.webhook_key}"
+        )
+
+    def test_a_manager_reads_the_addresses_but_not_the_secrets(self):
+        channel = self.channel.with_user(self.bots_manager)
+        self.assertEqual(channel.telegram_api_url_shown, self.fake.base_url)
+        self.assertEqual(channel.telegram_public_url_shown, "https://erp.example.com")
+        for fname in ("telegram_api_url", "telegram_token", "telegram_webhook_secret", "webhook_key"):
+            with self.subTest(fname=fname), self.assertRaises(AccessError):
+                channel.read([fname])
+        arch = channel.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="telegram_api_url_shown"', arch)
+        self.assertNotIn('name="telegram_api_url"', arch)
+        self.assertNotIn('name="telegram_token"', arch)
+        admin_arch = self.channel.with_user(self.sysadmin).get_views([(False, "form")])["views"]["form"][
+            "arch"
+        ]
+        self.assertIn('name="telegram_api_url"', admin_arch)
+        self.assertNotIn('name="telegram_api_url_shown"', admin_arch)
