@@ -21,6 +21,7 @@
         "views/chatbot_operator_views.xml",
         "views/chatbot_queue_views.xml",
         "views/chatbot_menus.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/chatbot_base_demo.xml"],
     "assets": {

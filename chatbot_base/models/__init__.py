@@ -7,4 +7,5 @@ from . import (
     chatbot_operator,
     chatbot_outbound,
     chatbot_sender,
+    res_config_settings,
 )

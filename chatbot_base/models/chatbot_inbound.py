@@ -3,11 +3,12 @@ import threading
 import time
 from datetime import timedelta
 
+from psycopg2.errors import LockNotAvailable
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 
-from ..tools.connector import MalformedEvent, UnsupportedEvent
+from ..tools.connector import MalformedEvent, RetryLater, TransientError, UnsupportedEvent
 from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
 
 _logger = logging.getLogger(__name__)
@@ -17,6 +18,15 @@ BATCH_SIZE = 50
 COMMIT_EVERY = 20
 REPLY_BUDGET = 1.0  # seconds an inbound run spends sending the replies it just queued, per channel
 INBOUND_CRON = "chatbot_base.ir_cron_chatbot_inbound_process"
+HOLD_PARAM = "chatbot_base.inbound_hold_seconds"
+HOLD_SECONDS = 60  # the default: how long a failed update may hold its chat's later updates
+RETENTION_PARAM = "chatbot_base.inbound_retention_days"
+RETENTION_DAYS = 7
+# Failures that can heal by waiting, the only ones retried: a conflict with another transaction
+# (serialization failure, deadlock), a lock not obtained in time, the messenger's network errors and 5xx
+# (a file being downloaded) and its "retry after". Anything else (a malformed update, a bug) fails the
+# update at once: retrying it would fail the same way.
+TRANSIENT_ERRORS = (TransactionRollbackError, LockNotAvailable, TransientError, RetryLater)
 
 
 def backoff(attempts):
@@ -54,6 +64,12 @@ class ChatbotInbound(models.Model):
     )
     attempts = fields.Integer(readonly=True)
     next_try = fields.Datetime(readonly=True)
+    hold_until = fields.Datetime(
+        "Holds its chat until",
+        readonly=True,
+        help="After a failure that may heal by waiting, the later updates of the chat wait for this one "
+        "until then; after that they go on, and this one is processed when its next try is due.",
+    )
     error = fields.Text(readonly=True)
     processed_date = fields.Datetime(readonly=True)
 
@@ -73,24 +89,36 @@ class ChatbotInbound(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def _claim(self, limit, ids=None):
-        """Lock up to `limit` due rows, at most the oldest pending one of each chat, skipping rows another
-        worker holds: several workers and servers can run the queue at once, and one chat stays in order."""
+        """Lock up to `limit` due rows, at most one of each chat, skipping rows another worker holds: several
+        workers and servers can run the queue at once, and one chat stays in order.
+
+        A due row waits while an older pending row of its chat holds it: one never tried, one whose retry
+        is due, or one that failed less than its hold ago (`hold_until`, see `_keep_failure`). Past its
+        hold, a failed row waiting for its retry no longer holds the chat: the later updates go on, and it
+        is processed late, when its retry is due (it then holds the chat's updates still pending). One
+        query; the NOT EXISTS walks the partial index of pending rows (channel, chat, id)."""
         self.env.flush_all()  # the SQL below must see the states written by this transaction
         self.env.cr.execute(
-            f"""
+            self._claim_query(ids), {"limit": limit, "ids": ids, "now": fields.Datetime.now()}
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _claim_query(self, ids=None):
+        """The claim's SQL (parameters limit, ids, now); see `_claim`."""
+        return f"""
             SELECT i.id FROM chatbot_inbound i
              WHERE i.state = 'pending' AND i.next_try <= %(now)s
                {"AND i.id = ANY(%(ids)s)" if ids is not None else ""}
                AND NOT EXISTS (SELECT 1 FROM chatbot_inbound p
                                 WHERE p.channel_id = i.channel_id AND p.chat_key = i.chat_key
-                                  AND p.state = 'pending' AND p.id < i.id)
+                                  AND p.state = 'pending' AND p.id < i.id
+                                  AND (p.hold_until IS NULL OR p.hold_until > %(now)s
+                                       OR p.next_try <= %(now)s))
              ORDER BY i.id
              LIMIT %(limit)s
              FOR UPDATE SKIP LOCKED
-            """,  # noqa: S608 - the only interpolation is a constant fragment
-            {"limit": limit, "ids": ids, "now": fields.Datetime.now()},
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+            """  # noqa: S608 - the only interpolation is a constant fragment
 
     @api.model
     def _cron_process(self, time_budget=None):
@@ -99,11 +127,13 @@ class ChatbotInbound(models.Model):
         time_budget = cron_time_budget() if time_budget is None else time_budget
         started = last_commit = time.monotonic()
         done = uncommitted = 0
+        caught_up = False
         # the rows processed since the last commit, marked done or ignored in one statement before it
         finished = []
         while time.monotonic() - started < time_budget:
             batch = self._claim(BATCH_SIZE)
             if not batch:
+                caught_up = True
                 break
             channel_ids = set(batch.channel_id.ids)
             for row in batch:
@@ -124,16 +154,15 @@ class ChatbotInbound(models.Model):
                 last_commit, uncommitted = time.monotonic(), 0
                 if len(batch) < BATCH_SIZE:
                     self._send_replies(channel_ids)
-        remaining = self.search_count(
-            [("state", "=", "pending"), ("next_try", "<=", fields.Datetime.now())], limit=1
-        )
         # remaining work is not reported to Odoo (it would call this job up to ten times in a row, past the
         # worker's time limit): the job triggers itself, and the other due jobs run in between
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
-        if remaining:
-            wake_cron(self.env, INBOUND_CRON)
-        else:
+        if caught_up:
+            # nothing can be claimed now (due rows of a held chat wait; rows other workers hold are theirs):
+            # waking at once would spin until the hold ends
             self._schedule_next_retry()
+        else:
+            wake_cron(self.env, INBOUND_CRON)
         return done
 
     def _send_replies(self, channel_ids):
@@ -158,9 +187,21 @@ class ChatbotInbound(models.Model):
                 self.env.cr.rollback()
 
     def _schedule_next_retry(self):
-        later = self.search([("state", "=", "pending")], order="next_try", limit=1)
-        if later:
-            trigger_at(self.env, INBOUND_CRON, later.next_try)
+        """Wake the queue when the next pending row falls due, or the next held chat goes on."""
+        self.flush_model(["state", "next_try", "hold_until"])
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            """
+            SELECT LEAST(min(next_try) FILTER (WHERE next_try > %(now)s),
+                         min(hold_until) FILTER (WHERE hold_until > %(now)s))
+              FROM chatbot_inbound
+             WHERE state = 'pending'
+            """,
+            {"now": now},
+        )
+        when = self.env.cr.fetchone()[0]
+        if when:
+            trigger_at(self.env, INBOUND_CRON, when)
 
     def _mark_finished(self, finished):
         """Mark the rows of `finished`, pairs (id, 'done' or 'ignored'), processed: one UPDATE for all, in
@@ -169,12 +210,13 @@ class ChatbotInbound(models.Model):
             return
         ids, states = [row_id for row_id, _state in finished], [state for _row_id, state in finished]
         finished.clear()
-        fnames = ["state", "error", "processed_date", "attempts", "write_uid", "write_date"]
+        fnames = ["state", "error", "hold_until", "processed_date", "attempts", "write_uid", "write_date"]
         self.flush_model(fnames)  # nothing pending on these rows as a rule; never overwritten after this
         self.env.cr.execute(
             """
             UPDATE chatbot_inbound i
-               SET state = f.state, error = NULL, processed_date = %s, attempts = i.attempts + 1,
+               SET state = f.state, error = NULL, hold_until = NULL, processed_date = %s,
+                   attempts = i.attempts + 1,
                    write_uid = %s, write_date = now() at time zone 'UTC'
               FROM unnest(%s::int[], %s::varchar[]) AS f(id, state)
              WHERE i.id = f.id
@@ -184,7 +226,7 @@ class ChatbotInbound(models.Model):
         self.browse(ids).invalidate_recordset(fnames)
 
     def _process_one(self, finished=None):
-        """Turn one raw update into events and apply them; a failure is kept and retried with back-off.
+        """Turn one raw update into events and apply them; a failure is kept (see `_keep_failure`).
 
         Processed, the row is marked done (or ignored: nothing in it for us); with `finished`, a list, it
         is appended there instead, for `_mark_finished` (one UPDATE for the rows of a commit)."""
@@ -208,46 +250,70 @@ class ChatbotInbound(models.Model):
         except MalformedEvent as error:
             self.write({"state": "failed", "error": str(error), "attempts": self.attempts + 1})
             return
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - kept on the row, with its traceback when permanent
             self.env.invalidate_all(flush=False)
-            attempts = self.attempts + 1
-            if isinstance(error, TransactionRollbackError):
-                # a serialization failure or a deadlock with another worker (two routing the same operator):
-                # not the update's fault; due at once, retried by the caller right after it commits (a new
-                # snapshot); a later due time would wait for the cron's next poll, a minute
-                self.write(
-                    {
-                        "attempts": attempts,
-                        "error": f"{type(error).__name__}: {error}",
-                        "next_try": fields.Datetime.now(),
-                        **({"state": "failed"} if attempts >= MAX_ATTEMPTS else {}),
-                    }
-                )
-                return "conflict"
-            _logger.warning(
-                "chatbot.inbound %s: attempt %s failed: %s",
-                self.id,
-                attempts,
-                error,
-                exc_info=_logger.isEnabledFor(logging.DEBUG),
-            )
-            values = {"attempts": attempts, "error": f"{type(error).__name__}: {error}"}
-            if attempts >= MAX_ATTEMPTS:
-                values["state"] = "failed"
-            else:
-                values["next_try"] = fields.Datetime.now() + timedelta(seconds=backoff(attempts))
-            self.write(values)
-            return
+            return self._keep_failure(error)
         state = "done" if events else "ignored"
         if finished is not None:
             finished.append((self.id, state))
             return
         self._mark_finished([(self.id, state)])
 
+    def _keep_failure(self, error):
+        """Record a failed attempt of this row. Only a failure that can heal by waiting (TRANSIENT_ERRORS)
+        is retried, up to MAX_ATTEMPTS: a conflict with another transaction at once (returns "conflict": the
+        caller commits first, for a new snapshot), anything else with back-off. Meanwhile the chat's later
+        updates wait for it at most `chatbot_base.inbound_hold_seconds` (default 60) from its first failure,
+        then go on. Any other failure marks the row failed at once, with its error, for *Retry*."""
+        attempts = self.attempts + 1
+        values = {"attempts": attempts, "error": f"{type(error).__name__}: {error}"}
+        if not isinstance(error, TRANSIENT_ERRORS) or attempts >= MAX_ATTEMPTS:
+            # a bug or an update we cannot handle: its traceback is what a developer needs
+            _logger.warning(
+                "chatbot.inbound %s: failed after %s attempt(s): %s",
+                self.id,
+                attempts,
+                error,
+                exc_info=not isinstance(error, TRANSIENT_ERRORS),
+            )
+            self.write({**values, "state": "failed"})
+            return None
+        now = fields.Datetime.now()
+        values["hold_until"] = self.hold_until or now + timedelta(seconds=self._hold_seconds())
+        if isinstance(error, TransactionRollbackError):
+            # a serialization failure or a deadlock with another worker (two routing the same operator):
+            # not the update's fault; due at once, retried by the caller right after it commits (a new
+            # snapshot); a later due time would wait for the cron's next poll, a minute
+            self.write({**values, "next_try": now})
+            return "conflict"
+        _logger.warning(
+            "chatbot.inbound %s: attempt %s failed: %s",
+            self.id,
+            attempts,
+            error,
+            exc_info=_logger.isEnabledFor(logging.DEBUG),
+        )
+        delay = max(backoff(attempts), error.retry_after if isinstance(error, RetryLater) else 0)
+        self.write({**values, "next_try": now + timedelta(seconds=delay)})
+        return None
+
+    def _hold_seconds(self):
+        """Seconds a failed update may hold its chat's later updates (`chatbot_base.inbound_hold_seconds`)."""
+        return self._int_param(HOLD_PARAM, HOLD_SECONDS, floor=0)
+
+    def _int_param(self, key, default, floor):
+        """A whole-number system parameter of the queue, at least `floor`; `default` when unset or unreadable.
+        (`get_param` is cached: no query once read.)"""
+        value = self.env["ir.config_parameter"].sudo().get_param(key, default)
+        try:
+            return max(int(value), floor)
+        except (TypeError, ValueError):
+            return default
+
     def action_retry(self):
         """Process these updates again, now."""
         self.filtered(lambda r: r.state in ("failed", "pending")).write(
-            {"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0}
+            {"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0, "hold_until": False}
         )
         self.env.ref("chatbot_base.ir_cron_chatbot_inbound_process")._trigger()
         return True
@@ -257,7 +323,7 @@ class ChatbotInbound(models.Model):
         """Delete processed updates older than `chatbot_base.inbound_retention_days` (default 7) and failed
         ones older than 30 days, in bounded batches."""
         self.env.flush_all()
-        days = int(self.env["ir.config_parameter"].sudo().get_param("chatbot_base.inbound_retention_days", 7))
+        days = self._int_param(RETENTION_PARAM, RETENTION_DAYS, floor=1)
         now = fields.Datetime.now()
         self.env.cr.execute(
             """

@@ -1,8 +1,13 @@
 import base64
+import io
 import logging
 import re
 
+from PIL import Image
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.image import ImageProcess
 
 from ..tools.connector import SenderProfile
 from ..tools.phone import normalize_phone
@@ -220,7 +225,9 @@ class ChatbotSender(models.Model):
             return self.partner_id
         partner = self._chatbot_find_partner()
         if partner and photo and not partner.image_1920:
-            partner.image_1920 = base64.b64encode(photo)
+            picture = self._chatbot_picture(photo)
+            if picture:
+                partner.image_1920 = picture
         if not partner:
             values = {
                 "name": self.name,
@@ -235,12 +242,27 @@ class ChatbotSender(models.Model):
             photo = photo or self.channel_id._chatbot_connector().profile_photo(
                 SenderProfile(external_id=self.external_id, name=self.name)
             )
-            if photo:
-                values["image_1920"] = base64.b64encode(photo)
+            picture = self._chatbot_picture(photo) if photo else False
+            if picture:
+                values["image_1920"] = picture
             # sudo: the processing user creates contacts only here, for a new customer
             partner = self.env["res.partner"].sudo().create(values)
         self.partner_id = partner
         return partner
+
+    def _chatbot_picture(self, photo):
+        """The messenger's profile picture as a value of `image_1920`, or False when it is not an image
+        Odoo can use: the contact is then made without it (logged), and the customer's message goes on."""
+        try:
+            # what image_1920 checks (a file PIL identifies, a sane resolution), then the pixels themselves:
+            # a header followed by garbage would fail later, in the smaller copies Odoo derives from it
+            ImageProcess(photo)
+            with Image.open(io.BytesIO(photo)) as image:
+                image.load()
+        except (UserError, ValueError, OSError, Image.DecompressionBombError) as error:
+            _logger.info("chatbot.sender %s: the profile picture is not a usable image (%s)", self.id, error)
+            return False
+        return base64.b64encode(photo)
 
     def _chatbot_odoo_lang(self):
         """The active Odoo language matching the messenger's language code ('uk' → 'uk_UA'), if any."""

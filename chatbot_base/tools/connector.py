@@ -40,7 +40,8 @@ class SenderProfile:
 
 @dataclass
 class InboundFile:
-    """A file attached to an inbound message; `data` is filled when the connector downloaded it."""
+    """A file attached to an inbound message; `data` is filled when the connector downloaded it. `error`
+    says why it is missing instead (too big, gone, unreadable): the message keeps the rest and notes it."""
 
     name: str
     mimetype: str = "application/octet-stream"
@@ -148,11 +149,15 @@ class UnsupportedEvent(ConnectorError):
 
 
 class MalformedEvent(ConnectorError):
-    """An update that cannot be read (missing or wrongly typed fields): stored as failed, not retried."""
+    """An update that cannot be read (missing or wrongly typed fields): stored as failed, not retried. A
+    connector keeps what it can of a message rather than raise: a file it cannot read becomes an
+    InboundFile with an `error` and no data, and the text, caption and other files go on."""
 
 
 class TransientError(ConnectorError):
-    """A network error, a timeout or a 5xx: retried with back-off."""
+    """A network error, a timeout or a 5xx: retried with back-off. Inbound, it is one of the few failures
+    retried (see chatbot.inbound's TRANSIENT_ERRORS; any other error fails the update at once), and the
+    chat's later updates wait for it only a short while (`chatbot_base.inbound_hold_seconds`)."""
 
 
 class RetryLater(ConnectorError):
