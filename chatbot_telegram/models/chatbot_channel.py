@@ -66,12 +66,23 @@ class TelegramConnector(Connector):
         return update_key(payload)
 
     def parse(self, payload):
+        """The update's events, their files downloaded. A file the parser could not read stays in its message
+        as a note (the text, caption and other files go on); an update that cannot be read at all raises
+        MalformedEvent: it fails at once, never retried."""
         try:
             events = parse_update(payload, bot_username=self.channel.telegram_bot_username)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
             # the parser's messages never quote the payload
             raise MalformedEvent(str(error) or type(error).__name__) from None
-        files = [file for event in events for file in event.files]
+        files = []
+        for file in (file for event in events for file in event.files):
+            if file.error:  # a file the parser could not read: nothing to download
+                file.error = self.env._(
+                    "A file the customer sent (Telegram %(kind)s) could not be read: it was left out.",
+                    kind=file.name,
+                )
+            else:
+                files.append(file)
         if files:
             api = self.api(timeout=30)
             for file in files:

@@ -3,6 +3,7 @@ import time
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.chatbot_base.tools.connector import Button
 
@@ -217,3 +218,102 @@ class TestMessages(TelegramCase):
         self.send_outbound()
         self.assertEqual(message.delivery_state, "failed")
         self.assertIn("not connected", message.delivery_error)
+
+    # ------------------------------------------------------------------------------------------
+    # Updates that cannot be read whole (issue 14)
+    # ------------------------------------------------------------------------------------------
+
+    def inbound_row(self, update):
+        return self.env["chatbot.inbound"].search(
+            [("channel_id", "=", self.channel.id), ("external_id", "=", str(update["update_id"]))]
+        )
+
+    @mute_logger("odoo.addons.chatbot_base.models.chatbot_inbound")
+    def test_update_dated_past_year_9999_fails_at_once_and_its_chat_goes_on(self):
+        """python-telegram-bot raises OverflowError on a date of 2**63: the update cannot be read, it fails
+        at the first attempt (shown with Retry) and the chat's next update is processed in the same run."""
+        poison = with_update_id(self.fake.make_message_update(9040, "poison", date=2**63))
+        self.channel._chatbot_store_inbound(poison)
+        self.receive(self.fake.make_message_update(9040, "after it"))
+        row = self.inbound_row(poison)
+        self.assertEqual((row.state, row.attempts), ("failed", 1))
+        self.assertEqual(row.error, "malformed Telegram message update (OverflowError)")
+        self.assertEqual(self.dialog_of(9040).message_ids.mapped("body"), ["after it"])
+
+    def old_photo(self, chat_id, **extra):
+        """A photo message as older recordings of real updates have it: sizes without file_unique_id."""
+        photo_id = self.fake.add_file(TOKEN, b"\x89PNG old photo", file_path="photos/old.jpg")
+        sizes = [{"file_id": photo_id, "width": 800, "height": 600, "file_size": 15}]
+        return self.fake.make_message_update(chat_id, None, photo=sizes, **extra)
+
+    def test_photo_python_telegram_bot_cannot_read_keeps_the_caption(self):
+        update = self.receive(self.old_photo(9041, caption="My kettle"))
+        self.assertEqual(self.inbound_row(update).state, "done")
+        message = self.dialog_of(9041).message_ids
+        self.assertEqual(message.body, "My kettle")
+        self.assertFalse(message.attachment_ids)
+        self.assertFalse(self.fake.calls_for("getFile"), "nothing to download")
+        # the note travels with the message's event (the file's error), translated
+        [event] = self.channel._chatbot_connector().parse(
+            with_update_id(self.old_photo(9041, caption="Again"))
+        )
+        self.assertEqual(event.text, "Again")
+        self.assertEqual(
+            [(file.data, file.error) for file in event.files],
+            [(None, "A file the customer sent (Telegram photo) could not be read: it was left out.")],
+        )
+
+    def test_photo_python_telegram_bot_cannot_read_is_noted_on_a_message_without_caption(self):
+        self.receive(self.old_photo(9042))
+        message = self.dialog_of(9042).message_ids
+        self.assertEqual(
+            message.body, "A file the customer sent (Telegram photo) could not be read: it was left out."
+        )
+        self.assertFalse(message.attachment_ids)
+
+    def test_readable_sizes_of_a_photo_are_kept(self):
+        photo_id = self.fake.add_file(TOKEN, b"\x89PNG small photo", file_path="photos/small.jpg")
+        sizes = [
+            {"file_id": photo_id, "file_unique_id": "small", "width": 90, "height": 90, "file_size": 17},
+            {"file_id": "gone", "width": 800, "height": 800},
+        ]
+        self.receive(self.fake.make_message_update(9043, None, photo=sizes, caption="Readable"))
+        message = self.dialog_of(9043).message_ids
+        self.assertEqual(message.body, "Readable")
+        self.assertEqual(message.attachment_ids.raw, b"\x89PNG small photo")
+
+    def test_text_replying_to_a_photo_that_cannot_be_read_is_processed(self):
+        replied = self.old_photo(9044)["message"]
+        self.receive(self.fake.make_message_update(9044, "About that photo", reply_to_message=replied))
+        self.assertEqual(self.dialog_of(9044).message_ids.mapped("body"), ["About that photo"])
+
+    @mute_logger("odoo.addons.chatbot_base.models.chatbot_inbound")
+    def test_server_error_while_downloading_a_file_is_retried(self):
+        """A 5xx on getFile can heal by waiting: the update stays pending with a next try, and holds its
+        chat's later updates (for at most the hold)."""
+        photo_id = self.fake.add_file(TOKEN, b"\x89PNG photo", file_path="photos/p.jpg")
+        sizes = [{"file_id": photo_id, "file_unique_id": "p", "width": 90, "height": 90, "file_size": 11}]
+        self.fake.fail_next("getFile", kind="server_error", status=502)
+        update = self.receive(self.fake.make_message_update(9045, None, photo=sizes))
+        later = self.receive(self.fake.make_message_update(9045, "later"))
+        row = self.inbound_row(update)
+        self.assertEqual((row.state, row.attempts), ("pending", 1))
+        self.assertTrue(row.error.startswith("TransientError: "), row.error)
+        self.assertGreater(row.next_try, row.create_date)
+        self.assertTrue(row.hold_until)
+        self.assertEqual(self.inbound_row(later).state, "pending", "held behind the failed update")
+        self.assertFalse(self.dialog_of(9045).message_ids)
+
+    def test_profile_picture_that_is_not_an_image_leaves_the_contact_without_one(self):
+        self.fake.set_profile_photos(TOKEN, 9046, [b"<not> an image, an error page"])
+        self.fake.set_profile_photos(TOKEN, 9047, [b"Not Found"])
+        with mute_logger("odoo.addons.chatbot_base.models.chatbot_sender"):
+            first = self.receive(self.fake.make_message_update(9046, "Hello"))
+            second = self.receive(self.fake.make_message_update(9047, "Hello too"))
+        for update, chat_id in ((first, 9046), (second, 9047)):
+            self.assertEqual(self.inbound_row(update).state, "done")
+            dialog = self.dialog_of(chat_id)
+            self.assertTrue(dialog.message_ids.body.startswith("Hello"))
+            self.assertTrue(dialog.partner_id)
+            self.assertFalse(dialog.partner_id.image_1920)
+        self.assertTrue(self.fake.calls_for("getUserProfilePhotos"))

@@ -9,14 +9,16 @@ Handled: ``message`` and ``edited_message`` (text and commands, photo, document,
 video note, animation, sticker, contact, location, venue; in private chats and in groups), ``callback_query``
 and ``my_chat_member`` of private chats (blocked / unblocked). Messages written by bots or on behalf of a
 chat, and service messages (members joining, topics created, migrations...) give no event; any other update
-raises :class:`UnsupportedEvent` naming its kind; a malformed one raises ``ValueError``. No message of this
-module ever quotes the payload.
+raises :class:`UnsupportedEvent` naming its kind; a malformed one raises ``ValueError``. A message is kept
+without a file python-telegram-bot cannot read (a field it requires is missing, as in older recordings of
+real updates): its text, caption and other files go on, and the file is an ``InboundFile`` with an ``error``
+and no ``file_ref``. No message of this module ever quotes the payload.
 """
 
 import mimetypes
 import re
 
-from telegram import Update
+from telegram import Animation, Audio, Document, PhotoSize, Sticker, Update, Video, VideoNote, Voice
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageType
 
 from .connector_types import connector as _connector
@@ -83,6 +85,21 @@ MEDIA_FIELDS = (
     ("document", "", "application/octet-stream"),
 )
 
+PHOTO_MIMETYPE = "image/jpeg"
+# python-telegram-bot's class of each media field, to tell which one it cannot read
+MEDIA_CLASSES = {
+    "photo": PhotoSize,
+    "animation": Animation,
+    "sticker": Sticker,
+    "voice": Voice,
+    "audio": Audio,
+    "video_note": VideoNote,
+    "video": Video,
+    "document": Document,
+}
+# What python-telegram-bot raises for a payload it cannot read (OverflowError: a date past year 9999)
+DE_JSON_ERRORS = (AttributeError, KeyError, TypeError, ValueError, OverflowError)
+
 _KIND_RE = re.compile(r"^[a-z_]{1,64}$")
 
 
@@ -142,13 +159,22 @@ def parse_update(data, bot_id=None, bot_username=None):
         raise ValueError(f"Telegram update {kind}: the body must be a JSON object")
     if kind == "my_chat_member":
         data = _with_ban_dates(data)
+    unreadable = []
     try:
         update = Update.de_json(data, None)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        # the exception may quote values of the payload: only its type is told
-        raise ValueError(f"malformed Telegram {kind} update ({exc.__class__.__name__})") from None
+    except DE_JSON_ERRORS as exc:
+        readable, unreadable = _without_unreadable_media(data, kind) if kind in MESSAGE_KINDS else (data, [])
+        if readable == data:
+            # the exception may quote values of the payload: only its type is told
+            raise ValueError(f"malformed Telegram {kind} update ({exc.__class__.__name__})") from None
+        try:
+            update = Update.de_json(readable, None)
+        except DE_JSON_ERRORS as again:
+            raise ValueError(f"malformed Telegram {kind} update ({again.__class__.__name__})") from None
     if kind in MESSAGE_KINDS:
-        return _message_events(update.effective_message, MESSAGE_KINDS[kind], bot_id, bot_username)
+        return _message_events(
+            update.effective_message, MESSAGE_KINDS[kind], bot_id, bot_username, unreadable
+        )
     if kind == "callback_query":
         return _button_events(update.callback_query)
     return _membership_events(update.my_chat_member, bot_id)
@@ -164,6 +190,47 @@ def _with_ban_dates(data):
         if isinstance(member, dict) and member.get("status") == "kicked" and "until_date" not in member:
             body[key] = {**member, "until_date": 0}
     return {**data, "my_chat_member": body}
+
+
+def _without_unreadable_media(data, kind):
+    """The update without the media of its message that python-telegram-bot cannot read, and the names of the
+    fields left out. A photo keeps the sizes that can be read; the message it replies to loses its
+    unreadable media silently (only its id is used)."""
+    message, unreadable = _readable_media(data[kind])
+    return {**data, kind: message}, unreadable
+
+
+def _readable_media(message):
+    message, unreadable = dict(message), []
+    for field, media_class in MEDIA_CLASSES.items():
+        if field not in message:
+            continue
+        value = message.pop(field)
+        if field == "photo":
+            value = [size for size in value if _readable(PhotoSize, size)] if isinstance(value, list) else []
+            if value:
+                message[field] = value
+                continue
+        elif _readable(media_class, value):
+            message[field] = value
+            continue
+        unreadable.append(field)
+    if isinstance(message.get("reply_to_message"), dict):
+        message["reply_to_message"] = _readable_media(message["reply_to_message"])[0]
+    return message, unreadable
+
+
+def _readable(media_class, value):
+    try:
+        return isinstance(value, dict) and media_class.de_json(value, None) is not None
+    except DE_JSON_ERRORS:
+        return False
+
+
+def _unreadable_file(field):
+    """A file of the message that could not be read: nothing to download, a note for the message."""
+    mimetype = next((default for name, _ext, default in MEDIA_FIELDS if name == field), PHOTO_MIMETYPE)
+    return InboundFile(name=field, mimetype=mimetype, error=f"The {field} of this message could not be read.")
 
 
 def _safe_kind(kind):
@@ -194,7 +261,7 @@ def _thread(message):
     )
 
 
-def _message_events(message, event_kind, bot_id, bot_username):
+def _message_events(message, event_kind, bot_id, bot_username, unreadable=()):
     user = message.from_user
     if message.chat.type == ChatType.CHANNEL:
         raise UnsupportedEvent("Telegram messages of channels are not handled")
@@ -223,13 +290,14 @@ def _message_events(message, event_kind, bot_id, bot_username):
         event.text = "\n".join(part for part in (venue.title, venue.address) if part)
     elif message.location is not None:
         event.location = (message.location.latitude, message.location.longitude)
-    elif (inbound_file := _inbound_file(message)) is not None:
-        event.files = [inbound_file]
+    elif (inbound_file := _inbound_file(message)) is not None or unreadable:
+        event.files = [inbound_file] if inbound_file is not None else []
         event.text = message.caption or ""
     elif any(getattr(message, name, None) for name in SERVICE_FIELDS):
         return []
     else:
         raise UnsupportedEvent(f"Telegram {_message_content(message)} messages are not handled")
+    event.files += [_unreadable_file(field) for field in unreadable]
     return [event]
 
 
@@ -277,7 +345,7 @@ def _inbound_file(message):
         photo = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
         return InboundFile(
             name=f"photo_{photo.file_unique_id}.jpg",
-            mimetype="image/jpeg",
+            mimetype=PHOTO_MIMETYPE,
             file_ref=photo.file_id,
             size=photo.file_size or 0,
         )
