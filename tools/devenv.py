@@ -633,7 +633,7 @@ def junit_counts(path):
 PLATFORM_LABEL = "+".join(PLATFORM_ADDONS)
 
 
-def odoo_tests(src, server, dbname, report, tags, install=()):
+def odoo_tests(src, server, dbname, report, tags, install=(), env=None):
     """Run Odoo's tests matching `tags` (installing `install` first); their counts, an error on a crash."""
     cmd = [
         venv_python(),
@@ -651,7 +651,7 @@ def odoo_tests(src, server, dbname, report, tags, install=()):
         "--max-cron-threads=0",
         "--log-level=test",
     ]
-    process = run(cmd, check=False)
+    process = run(cmd, check=False, env=env)
     counts = None
     if os.path.isfile(report):
         with open(report, encoding="utf-8") as handle:
@@ -680,10 +680,17 @@ def platform_tests(src, server, dbname, work):
         return {"passed": 0, "failed": 0, "errors": 1, "skipped": 0, "run": 0}
     tags = ",".join(f"/{addon}" for addon in PLATFORM_ADDONS)
     say(f"Odoo's own suites with our addons installed: running {tags} on {dbname} ...")
-    counts = odoo_tests(src, server, dbname, os.path.join(work, "platform-report.json"), tags)
+    # Some of Odoo's tours race the web client's start (im_livechat_history_back_and_forth_tour presses
+    # Ctrl+K before the first action, whose mounting closes the command palette): about one run in five
+    # fails on a loaded 2-core machine without our addons too. Odoo's own retry, as on its runbot: a failed
+    # test runs once more, only until a test fails twice; the summary line counts and names the retried.
+    env = dict(os.environ, ODOO_TEST_FAILURE_RETRIES="1")
+    counts = odoo_tests(src, server, dbname, os.path.join(work, "platform-report.json"), tags, env=env)
     if counts["run"] == 0:
         say(f"Odoo ran none of {tags}'s tests")
         counts["errors"] += 1
+    if counts.get("retried"):
+        say(f"run twice (failed once): {', '.join(counts['retried'])}")
     return counts
 
 
@@ -747,6 +754,7 @@ def cmd_test(options):
     total = {key: sum(r[key] for r in results.values()) for key in ("passed", "failed", "errors", "skipped")}
     detail = "; ".join(
         f"{name}: {c['passed']} passed, {c['failed']} failed, {c['errors']} errors, {c['skipped']} skipped"
+        + (f", {len(c['retried'])} retried" if c.get("retried") else "")
         for name, c in results.items()
     )
     # A skipped test did not run: it counts as a failure, never as a pass.
