@@ -15,7 +15,11 @@ export class ChatbotOperatorStatus extends Component {
         this.orm = useService("orm");
         this.notification = useService("notification");
         this.state = useState({ is_operator: false, status: "active", bots: [], active_dialogs: 0 });
-        onWillStart(() => this.load());
+        // Not awaited: the systray renders with the web client, whose first render (and first action) would
+        // otherwise wait for this call on every page load, operators or not.
+        onWillStart(() => {
+            this.load();
+        });
     }
 
     async load() {
