@@ -119,7 +119,9 @@ def test_long_polling_feels_like_a_webhook(cron_threads):
         assert not re.search(r"Job 'Bots: Telegram long polling' \(\d+\) server action #\d+ failed", text), (
             "no polling run lost to a concurrent write"
         )
-        assert "could not serialize access" not in text, "no queue run lost to the poll's processing either"
+        # the inbound job on the other cron worker claims rows the poll's run processes meanwhile: it claims
+        # again with a new snapshot, never fails
+        assert not re.search(r"Job '[^']*' \(\d+\) server action #\d+ failed", text), "no queue run lost"
     finally:
         stop.set()
         if channel_id:

@@ -98,8 +98,12 @@ class ChatbotInbound(models.Model):
         is processed late, when its retry is due (it then holds the chat's updates still pending). One
         query; the NOT EXISTS walks the partial index of pending rows (channel, chat, id)."""
         self.env.flush_all()  # the SQL below must see the states written by this transaction
+        # a serialization failure here is expected with several runners and handled by the caller: not an
+        # error in the log ("bad query")
         self.env.cr.execute(
-            self._claim_query(ids), {"limit": limit, "ids": ids, "now": fields.Datetime.now()}
+            self._claim_query(ids),
+            {"limit": limit, "ids": ids, "now": fields.Datetime.now()},
+            log_exceptions=False,
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -131,7 +135,17 @@ class ChatbotInbound(models.Model):
         # the rows processed since the last commit, marked done or ignored in one statement before it
         finished = []
         while time.monotonic() - started < time_budget:
-            batch = self._claim(BATCH_SIZE)
+            try:
+                batch = self._claim(BATCH_SIZE)
+            except TransactionRollbackError:
+                # REPEATABLE READ: a row this run's snapshot sees pending was processed since by another
+                # runner (the other cron worker, a long poll's run). Nothing is uncommitted here (a claim
+                # follows a commit, or the job's start): a new transaction sees it done.
+                if not auto_commit():
+                    raise
+                _logger.debug("chatbot.inbound: a claim met a row processed meanwhile; claiming again")
+                self.env.cr.rollback()
+                continue
             if not batch:
                 caught_up = True
                 break
