@@ -66,17 +66,20 @@ def cache_dir():
     return base
 
 
-def free_port(preferred=None):
-    """A TCP port free on 127.0.0.1 right now (the preferred one when it is)."""
+def free_port(preferred=None, host="127.0.0.1"):
+    """A TCP port free on host right now (the preferred one when it is)."""
     candidates = [preferred] if preferred else []
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in candidates + [0]:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            # as Odoo binds: a port whose last connections are in TIME_WAIT is free (a listener is not)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                sock.bind(("127.0.0.1", port))
+                sock.bind((host, port))
             except OSError:
                 continue
             return sock.getsockname()[1]
-    raise SetupError("no free TCP port on 127.0.0.1")
+    raise SetupError(f"no free TCP port on {host}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +534,7 @@ def cmd_up(options):
                 install_addons(src, server, dbname, mode="-u")
         with open(stamp, "w", encoding="utf-8") as handle:
             handle.write(addons_digest())
-        port = options.port or free_port(8069)
+        port = options.port or free_port(8069, options.listen)
         config = write_config(src, server, dbname, port, options.listen)
         odoo = subprocess.Popen(odoo_cmd(src, server, "-c", config), start_new_session=True)
         url = f"http://{local_host(options.listen)}:{port}"
