@@ -12,6 +12,20 @@ from ..tools.cron_wakeup import wake_cron
 _logger = logging.getLogger(__name__)
 
 SYSTEM_GROUP = "base.group_system"
+# an update's id and chat key as stored: far longer than any messenger's, far below what PostgreSQL indexes
+# (a B-tree entry of over 2,704 bytes is refused)
+MAX_KEY_LENGTH = 255
+
+
+def _storable_key(key):
+    """Whether PostgreSQL can store and index `key` (a str) as an update's id or chat key."""
+    if len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        return False
+    try:
+        key.encode()
+    except UnicodeEncodeError:  # a lone UTF-16 surrogate
+        return False
+    return True
 
 
 class ChatbotChannel(models.Model):
@@ -164,14 +178,27 @@ class ChatbotChannel(models.Model):
         turn a resent update into an error answer, which the messenger would resend forever. Two workers
         storing the same update at once: the second gets a serialization failure, Odoo replays its request,
         and the replay finds the row.
+
+        An id or a chat key that PostgreSQL cannot store or index (too long, NUL, a lone surrogate) keeps
+        the row as failed.
         """
         self.ensure_one()
         external_id, chat_key = None, ""
         if not error:
             try:
                 external_id, chat_key = self._chatbot_connector().event_key(payload)
+                external_id, chat_key = external_id and str(external_id), str(chat_key or "")
             except (KeyError, TypeError, ValueError, AttributeError):
                 error = self.env._("The update has no id: it was kept but not processed.")
+            else:
+                if external_id and not _storable_key(external_id):
+                    external_id = None
+                    error = self.env._("The update's id is not valid: it was kept but not processed.")
+                if not _storable_key(chat_key):
+                    chat_key = ""
+                    error = error or self.env._(
+                        "The update's chat is not valid: it was kept but not processed."
+                    )
         state = "failed" if error else "pending"
         if not external_id:
             # Without an id we cannot deduplicate: keep it for inspection, never process it.
@@ -193,7 +220,7 @@ class ChatbotChannel(models.Model):
                 self.id,
                 self.company_id.id,
                 str(external_id),
-                str(chat_key or ""),
+                chat_key,
                 Json(payload),
                 state,
                 error,

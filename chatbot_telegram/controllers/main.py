@@ -2,6 +2,7 @@ import hmac
 import json
 import logging
 import math
+import re
 
 from odoo import http
 from odoo.http import request
@@ -11,6 +12,10 @@ from odoo.addons.chatbot_base.tools.prefetch import prefetch_fields
 _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
+# Telegram's updates nest a few levels (an update, its message, the message it replies to, an entity's
+# user); deeper is not Telegram, and near Python's recursion limit decoding or storing it would fail
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins the pairs: what is left is a lone half
 
 
 def _refuse_constant(name):
@@ -26,15 +31,31 @@ def _finite_float(text):
     return value
 
 
-def _has_nul(value):
-    """Whether a decoded JSON value holds a NUL character, which PostgreSQL's jsonb refuses."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+def _read_update(body):
+    """(payload, None) for a body that can be stored as an update, else (None, why): "json" (not JSON),
+    "nesting" (deeper than MAX_DEPTH) or "characters" (NUL, or a lone UTF-16 surrogate such as `"\\ud800"`:
+    Python accepts them, UTF-8 and PostgreSQL's jsonb do not)."""
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:  # deeper than Python's recursion limit
+        return None, "nesting"
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), not JSON, an integer of over 4,300 digits
+        return None, "json"
+    # iterative: a recursive walk of a deep value would itself exceed Python's recursion limit
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value or _SURROGATE.search(value):
+                return None, "characters"
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                return None, "nesting"
+            if isinstance(value, dict):
+                stack.extend((key, depth) for key in value)
+                value = value.values()
+            stack.extend((item, depth + 1) for item in value)
+    return payload, None
 
 
 class ChatbotTelegramController(http.Controller):
@@ -51,9 +72,10 @@ class ChatbotTelegramController(http.Controller):
         """Telegram's webhook. Stores the update and answers at once; the inbound queue processes it
         after this transaction commits.
 
-        Unknown key: 404. Wrong or missing secret: 403, nothing stored. Body over 1 MB: 413. A body
-        that is not JSON, or an update we do not handle: 200 (so that Telegram stops resending), kept in
-        the inbound queue as failed or ignored."""
+        Unknown key: 404. Wrong or missing secret: 403, nothing stored. Body over 1 MB: 413. Any other
+        body gets 200 (so that Telegram stops resending): a body that is not JSON, that nests too deep or
+        that holds characters the database refuses is kept in the inbound queue as failed, an update we
+        do not handle as ignored."""
         # sudo: the webhook has no user; the key and then the secret prove who calls
         # with its columns: one query for the channel
         Channel = request.env["chatbot.channel"].sudo()
@@ -71,19 +93,27 @@ class ChatbotTelegramController(http.Controller):
         if length is not None and length > MAX_BODY:
             return request.make_json_response({"ok": False}, status=413)
         body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
-        try:
-            payload = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
-            if _has_nul(payload):
-                raise ValueError("NUL characters cannot be stored")  # PostgreSQL's jsonb refuses them
-        except ValueError:
+        payload, unreadable = _read_update(body)
+        if unreadable:
             _logger.info(
-                "channel %s: a webhook body that is not JSON (%s bytes) was kept as failed",
+                "channel %s: a webhook body that cannot be stored (%s, %s bytes) was kept as failed",
                 channel_sudo.id,
+                unreadable,
                 len(body),
             )
             channel_sudo._chatbot_store_inbound(
-                {"body_bytes": len(body)}, error=request.env._("The body is not JSON.")
+                {"body_bytes": len(body)}, error=self._chatbot_unreadable_error(unreadable)
             )
             return request.make_json_response({"ok": True})
         channel_sudo._chatbot_store_inbound(payload)
         return request.make_json_response({"ok": True})
+
+    def _chatbot_unreadable_error(self, unreadable):
+        """What the inbound queue shows for a body that `_read_update` refused."""
+        if unreadable == "nesting":
+            return request.env._("The body nests deeper than %(depth)s levels.", depth=MAX_DEPTH)
+        if unreadable == "characters":
+            return request.env._(
+                "The body holds characters the database cannot store (NUL or a lone UTF-16 surrogate)."
+            )
+        return request.env._("The body is not JSON.")

@@ -1,8 +1,26 @@
+import hashlib
 import json
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.chatbot_base.models.chatbot_channel import MAX_KEY_LENGTH
+
+from ..controllers.main import MAX_DEPTH
 from .common import TelegramMixin, with_update_id
+
+
+def _noise(length, hexadecimal=False):
+    """`length` digits (or hexadecimal digits) that do not compress, as PostgreSQL would an index entry."""
+    digest, text = b"noise", ""
+    while len(text) < length:
+        digest = hashlib.sha256(digest).digest()
+        text += digest.hex() if hexadecimal else str(int.from_bytes(digest, "big"))
+    return ("1" + text)[:length]  # no leading zero: a JSON number
+
+
+def _nested(depth):
+    """JSON text of arrays nested `depth` levels deep."""
+    return "[" * depth + "]" * depth
 
 
 @tagged("chatbot", "post_install", "-at_install")
@@ -25,7 +43,8 @@ class TestWebhook(TelegramMixin, HttpCase):
         if secret is not False:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret or self.secret
         data = body if isinstance(body, bytes) else json.dumps(with_update_id(body)).encode()
-        return self.url_open(path or self.path, data=data, headers=headers, timeout=20)
+        # a POST even with an empty body (url_open sends a GET then)
+        return self.opener.post(self.base_url() + (path or self.path), data=data, headers=headers, timeout=20)
 
     def rows(self):
         return self.Inbound.search([("channel_id", "=", self.channel.id)])
@@ -86,3 +105,50 @@ class TestWebhook(TelegramMixin, HttpCase):
         update = self.fake.make_message_update(8005, "Hello")
         with self.assertQueryCount(4):
             self.post(update)
+
+    # -- bodies Python reads but PostgreSQL cannot store -------------------------------------------------
+
+    def assert_kept_as_failed(self, body, error):
+        response = self.post(body)
+        self.assertEqual(response.status_code, 200, "Telegram must stop resending it")
+        self.assertEqual(response.json(), {"ok": True})
+        self.assertEqual(self.rows().state, "failed")
+        self.assertIn(error, self.rows().error)
+
+    def test_lone_surrogate_is_acknowledged_and_kept_as_failed(self):
+        """ "\\ud800": Python reads it, UTF-8 and PostgreSQL's jsonb refuse it (it was a 500)."""
+        update = {"update_id": 8010, "message": {"chat": {"id": 8010}, "text": "\ud800"}}
+        self.assert_kept_as_failed(json.dumps(update).encode(), "lone UTF-16 surrogate")
+
+    def test_surrogate_in_a_key_or_raw_is_refused_too(self):
+        self.post(b'{"update_id": 8011, "\\udfff": 1}')
+        self.post('{"update_id": 8012, "message": {"text": "\udc00"}}'.encode("utf-8", "surrogatepass"))
+        self.assertEqual(self.rows().mapped("state"), ["failed", "failed"])
+
+    def test_nesting_deeper_than_python_recursion_is_acknowledged(self):
+        """Deeper than Python's recursion limit: a RecursionError in json.loads (it was a 500)."""
+        self.assert_kept_as_failed(b"[" * 100_000 + b"]" * 100_000, "nests deeper")
+
+    def test_nesting_is_limited_below_python_recursion(self):
+        self.assert_kept_as_failed(_nested(MAX_DEPTH + 1).encode(), "nests deeper")
+        self.rows().unlink()
+        update = {"update_id": 8013, "message": {"chat": {"id": 8013}, "text": "ok"}}
+        update["message"]["entities"] = json.loads(_nested(MAX_DEPTH - 3))
+        self.assertEqual(self.post(update).status_code, 200)
+        self.assertEqual(self.rows().state, "pending", f"{MAX_DEPTH} levels are kept")
+
+    def test_ids_and_chats_the_database_cannot_index_are_kept_as_failed(self):
+        """An update_id of 4,000 digits or a chat id of 3,000 characters (that do not compress): more than a
+        B-tree index entry holds (it was a 500)."""
+        self.assertEqual(
+            self.post(b'{"update_id": %s, "message": {}}' % _noise(4000).encode()).status_code, 200
+        )
+        long_chat = {
+            "update_id": 8014,
+            "message": {"chat": {"id": _noise(3000, hexadecimal=True)}, "text": "x"},
+        }
+        self.assertEqual(self.post(long_chat).status_code, 200)
+        rows = self.rows()
+        self.assertEqual(rows.mapped("state"), ["failed", "failed"])
+        self.assertIn("8014", rows.mapped("external_id"), "a valid id is kept: a resend is still stored once")
+        self.assertTrue(all(len(row.external_id) <= MAX_KEY_LENGTH for row in rows))
