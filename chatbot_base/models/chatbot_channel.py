@@ -175,9 +175,12 @@ class ChatbotChannel(models.Model):
         resent it). With `error` (a body that could not be read), the row is kept as failed for inspection.
 
         A plain INSERT ... ON CONFLICT DO NOTHING: an ORM create would raise on the unique constraint and
-        turn a resent update into an error answer, which the messenger would resend forever. Two workers
-        storing the same update at once: the second gets a serialization failure, Odoo replays its request,
-        and the replay finds the row.
+        turn a resent update into an error answer, which the messenger would resend forever. Two
+        transactions storing the same update at once (two workers, two servers): when the first commits
+        after the second began, the row is newer than the second's snapshot and PostgreSQL refuses the
+        conflicting insert under REPEATABLE READ with a serialization failure, raised to the caller; the
+        row is stored. A caller whose transaction holds nothing else (the webhook) rolls back and stores
+        again, finding it; otherwise Odoo runs the request or the job again.
 
         An id or a chat key that PostgreSQL cannot store or index (too long, NUL, a lone surrogate) keeps
         the row as failed.
@@ -228,6 +231,8 @@ class ChatbotChannel(models.Model):
                 self.env.uid,
                 self.env.uid,
             ],
+            # Odoo would log the query, the customer's message in it, with the error, which goes to the caller
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if not row:

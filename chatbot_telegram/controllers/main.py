@@ -4,6 +4,8 @@ import logging
 import math
 import re
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import http
 from odoo.http import request
 
@@ -73,9 +75,10 @@ class ChatbotTelegramController(http.Controller):
         after this transaction commits.
 
         Unknown key: 404. Wrong or missing secret: 403, nothing stored. Body over 1 MB: 413. Any other
-        body gets 200 (so that Telegram stops resending): a body that is not JSON, that nests too deep or
-        that holds characters the database refuses is kept in the inbound queue as failed, an update we
-        do not handle as ignored."""
+        body gets 200 (so that Telegram stops resending): an update is stored once however often and
+        however concurrently it comes; a body that is not JSON, that nests too deep or that holds
+        characters the database refuses is kept in the inbound queue as failed, an update we do not
+        handle as ignored."""
         # sudo: the webhook has no user; the key and then the secret prove who calls
         # with its columns: one query for the channel
         Channel = request.env["chatbot.channel"].sudo()
@@ -92,7 +95,9 @@ class ChatbotTelegramController(http.Controller):
         length = request.httprequest.content_length
         if length is not None and length > MAX_BODY:
             return request.make_json_response({"ok": False}, status=413)
-        body = request.httprequest.get_data(cache=False)  # werkzeug refuses more than MAX_BODY: 413
+        # werkzeug refuses more than MAX_BODY: 413. Cached: when Odoo runs the request again after a
+        # serialization failure, the body must read the same, not as the empty rest of the stream.
+        body = request.httprequest.get_data()
         payload, unreadable = _read_update(body)
         if unreadable:
             _logger.info(
@@ -105,7 +110,15 @@ class ChatbotTelegramController(http.Controller):
                 {"body_bytes": len(body)}, error=self._chatbot_unreadable_error(unreadable)
             )
             return request.make_json_response({"ok": True})
-        channel_sudo._chatbot_store_inbound(payload)
+        try:
+            channel_sudo._chatbot_store_inbound(payload)
+        except SerializationFailure:
+            # Telegram sent the update again while the first copy was being stored, by another worker or
+            # server, which committed after this transaction began: PostgreSQL refuses the conflicting
+            # insert under REPEATABLE READ. This transaction holds nothing else: a new one sees the row and
+            # stores nothing, at once (Odoo's retry of the whole request would wait up to 2 s first).
+            request.env.cr.rollback()
+            channel_sudo._chatbot_store_inbound(payload)
         return request.make_json_response({"ok": True})
 
     def _chatbot_unreadable_error(self, unreadable):

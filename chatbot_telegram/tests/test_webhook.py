@@ -1,6 +1,8 @@
 import hashlib
 import json
+from unittest.mock import Mock, patch
 
+from odoo.service import model as odoo_service_model
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.chatbot_base.models.chatbot_channel import MAX_KEY_LENGTH
@@ -106,7 +108,7 @@ class TestWebhook(TelegramMixin, HttpCase):
         with self.assertQueryCount(4):
             self.post(update)
 
-    # -- bodies Python reads but PostgreSQL cannot store -------------------------------------------------
+    # -- bodies Python reads but PostgreSQL cannot store, and replays ------------------------------------
 
     def assert_kept_as_failed(self, body, error):
         response = self.post(body)
@@ -152,3 +154,49 @@ class TestWebhook(TelegramMixin, HttpCase):
         self.assertEqual(rows.mapped("state"), ["failed", "failed"])
         self.assertIn("8014", rows.mapped("external_id"), "a valid id is kept: a resend is still stored once")
         self.assertTrue(all(len(row.external_id) <= MAX_KEY_LENGTH for row in rows))
+
+    def store_raising_serialization_failures(self, times):
+        """_chatbot_store_inbound raising PostgreSQL's serialization failure `times` times, as when another
+        worker committed the same update after this request's transaction began."""
+        Channel = self.registry["chatbot.channel"]
+        original = Channel._chatbot_store_inbound
+        calls = []
+
+        def store(channel, payload, error=None):
+            calls.append(payload)
+            if len(calls) <= times:
+                channel.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent copy' USING ERRCODE = 'serialization_failure'; "
+                    "END $$",
+                    log_exceptions=False,
+                )
+            return original(channel, payload, error=error)
+
+        return calls, patch.object(Channel, "_chatbot_store_inbound", store)
+
+    def test_copy_stored_concurrently_is_answered_at_once(self):
+        """The other copy committed after this request began: the webhook answers 200 without Odoo's
+        retry of the request (which waits up to 2 s), stores nothing twice, and no junk row."""
+        update = with_update_id(self.fake.make_message_update(8020, "twice at once"))
+        self.channel._chatbot_store_inbound(update)  # the other worker's copy
+        calls, patcher = self.store_raising_serialization_failures(1)
+        retry_clock = Mock()
+        with patcher, patch.object(odoo_service_model, "time", retry_clock):
+            response = self.post(update)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(calls), 2, "stored again at once, in a new transaction")
+        retry_clock.sleep.assert_not_called()
+        self.assertEqual(self.rows().mapped("external_id"), [str(update["update_id"])])
+
+    def test_request_run_again_by_odoo_reads_the_same_body(self):
+        """A serialization failure that reaches Odoo: it runs the request again, which must read the same
+        body (it read 0 bytes and kept a junk row "The body is not JSON.")."""
+        update = with_update_id(self.fake.make_message_update(8021, "run again"))
+        calls, patcher = self.store_raising_serialization_failures(2)
+        with patcher, patch.object(odoo_service_model, "time", Mock()):
+            response = self.post(update)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(calls), 3)
+        self.assertEqual(calls[-1], update, "the same body, read again")
+        self.assertEqual(self.rows().mapped("external_id"), [str(update["update_id"])])
+        self.assertEqual(self.rows().state, "pending")
