@@ -162,15 +162,17 @@ class ChatbotDialog(models.Model):
         return message
 
     def _chatbot_event_text(self, event):
+        """The message's text as the operator reads it: the customer's words, or what the message was (a
+        command, a phone, a place); a file that could not be kept is noted below the text."""
+        notes = [f.error for f in event.files if f.error]
         if event.text:
-            return event.text
+            return "\n".join([event.text, *notes])
         if event.command:
             return f"/{event.command} {event.command_args}".strip()
         if event.contact_phone:
             return self.env._("Shared phone number: %(phone)s", phone=event.contact_phone)
         if event.location:
             return self.env._("Location: %(lat)s, %(lon)s", lat=event.location[0], lon=event.location[1])
-        notes = [f.error for f in event.files if f.error]
         return "\n".join(notes) or False
 
     def _chatbot_store_files(self, files):

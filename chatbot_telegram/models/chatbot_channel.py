@@ -480,7 +480,8 @@ class ChatbotChannel(models.Model):
                 with self.env.cr.savepoint():
                     self.sudo().write({"status_message": False})
             except TransactionRollbackError:
-                pass  # another job wrote the channel meanwhile; the batch matters, the stale message not
+                # another job wrote the channel meanwhile; the batch matters, the stale message not
+                _logger.debug("channel %s: the last polling error stays shown until the next batch", self.id)
         if auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return stored

@@ -250,7 +250,11 @@ class TestMessages(TelegramCase):
         update = self.receive(self.old_photo(9041, caption="My kettle"))
         self.assertEqual(self.inbound_row(update).state, "done")
         message = self.dialog_of(9041).message_ids
-        self.assertEqual(message.body, "My kettle")
+        self.assertEqual(
+            message.body,
+            "My kettle\nA file the customer sent (Telegram photo) could not be read: it was left out.",
+            "the caption, and the note below it",
+        )
         self.assertFalse(message.attachment_ids)
         self.assertFalse(self.fake.calls_for("getFile"), "nothing to download")
         # the note travels with the message's event (the file's error), translated
