@@ -14,7 +14,7 @@ FIGURES = ["name", "bot_type", "operator_count", "dialog_count", "channel_count"
 
 def test_kanban_figures_and_roles_through_the_web_client(odoo_server, odoo_settings):
     url, db = odoo_server["url"], odoo_settings["db"]
-    manager = Rpc(url, db, "manager", "manager")
+    manager = Rpc(url, db, "bots_manager", "bots_manager")
     cards = manager.kw("chatbot.bot", "web_search_read", [], {f: {} for f in FIGURES})["records"]
     by_name = {card["name"]: card for card in cards}
     assert by_name["Consultations"]["operator_count"] == 2
@@ -22,7 +22,7 @@ def test_kanban_figures_and_roles_through_the_web_client(odoo_server, odoo_setti
     assert (kyiv["dialog_count"], kyiv["channel_count"], kyiv["sender_count"]) == (2, 1, 2)
 
     # The User role (seed §1.1.1): sees the bots and their dialogs, cannot change a bot or see its settings.
-    operator = Rpc(url, db, "operator", "operator")
+    operator = Rpc(url, db, "bots_operator", "bots_operator")
     bot_id = by_name["Kyiv shop assistant"]["id"]
     action = operator.kw("chatbot.bot", "action_open_bot", [bot_id])
     assert action["res_model"] == "chatbot.dialog"
@@ -44,7 +44,7 @@ def test_kanban_figures_and_roles_through_the_web_client(odoo_server, odoo_setti
 
 def test_bad_login_is_refused(odoo_server, odoo_settings):
     with pytest.raises(RpcError) as error:
-        Rpc(odoo_server["url"], odoo_settings["db"], "manager", "wrong password")
+        Rpc(odoo_server["url"], odoo_settings["db"], "bots_manager", "wrong password")
     assert "AccessDenied" in error.value.name
 
 
