@@ -47,11 +47,13 @@ def settings():
 
 
 def load_fake_telegram():
-    """The fake Bot API server module, loaded by path (chatbot_telegram is an addon, not a package here)."""
+    """The fake Bot API server package, loaded by path (chatbot_telegram is an addon, not a package here)."""
     if "bots_fake_telegram" in sys.modules:
         return sys.modules["bots_fake_telegram"]
-    path = os.path.join(ROOT, "chatbot_telegram", "tests", "fake_telegram.py")
-    spec = importlib.util.spec_from_file_location("bots_fake_telegram", path)
+    folder = os.path.join(ROOT, "chatbot_telegram", "tests", "fake_telegram")
+    spec = importlib.util.spec_from_file_location(
+        "bots_fake_telegram", os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

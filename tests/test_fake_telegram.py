@@ -1,9 +1,9 @@
-"""Tests of the fake Telegram Bot API server (``chatbot_telegram/tests/fake_telegram.py``).
+"""Tests of the fake Telegram Bot API server (``chatbot_telegram/tests/fake_telegram/``).
 
 Run from the repository root: ``python -m pytest -q tests/test_fake_telegram.py -p no:cacheprovider``.
-The server module lives inside an Odoo addon, which is not an importable package here, so it is loaded by
-file path. Every test talks to a real server over HTTP (``requests`` with proxies ignored); webhook tests run
-a tiny local HTTP server as the bot's webhook. Rate-limit tests use short windows to stay fast.
+The server package lives inside an Odoo addon, which is not an importable package here, so it is loaded
+from its folder. Every test talks to a real server over HTTP (``requests`` with proxies ignored); webhook
+tests run a tiny local HTTP server as the bot's webhook. Rate-limit tests use short windows to stay fast.
 """
 
 import importlib.util
@@ -19,12 +19,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-MODULE_PATH = pathlib.Path(__file__).resolve().parents[1] / "chatbot_telegram" / "tests" / "fake_telegram.py"
+PACKAGE_PATH = pathlib.Path(__file__).resolve().parents[1] / "chatbot_telegram" / "tests" / "fake_telegram"
 
 
 def _load_module():
-    spec = importlib.util.spec_from_file_location("fake_telegram_under_test", MODULE_PATH)
+    spec = importlib.util.spec_from_file_location(
+        "fake_telegram_under_test",
+        PACKAGE_PATH / "__init__.py",
+        submodule_search_locations=[str(PACKAGE_PATH)],
+    )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its modules import each other relatively, through sys.modules
     spec.loader.exec_module(module)
     return module
 
@@ -1892,7 +1897,7 @@ def test_control_endpoints(server, http):
 def test_command_line_server():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(MODULE_PATH), "--port", str(port), "--global-rate", "30"],
+        [sys.executable, str(PACKAGE_PATH), "--port", str(port), "--global-rate", "30"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

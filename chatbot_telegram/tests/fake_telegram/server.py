@@ -23,7 +23,7 @@ In-process use (tests)::
 
 Command line (point a local Odoo at it)::
 
-    python fake_telegram.py --port 8081 [--global-rate 30] [--token 123456:ABC]
+    python chatbot_telegram/tests/fake_telegram --port 8081 [--global-rate 30] [--token 123456:ABC]
 
 It prints its base URL and runs until Ctrl-C. Without ``--token`` any well-formed token is accepted.
 Control endpoints let a developer inject updates: ``POST /_fake/bot<token>/pushUpdate`` (body: an update),
@@ -3050,7 +3050,3 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
