@@ -352,22 +352,6 @@ class ChatbotOutbound(models.Model):
             messages.invalidate_recordset(["external_id", "write_uid", "write_date"])
             messages.modified(["external_id"])
 
-    def _send_one(self, connector):
-        """Send one message in its own round; returns 'sent', 'retry', 'migrated' (send again now),
-        'failed' or 'hold' (stop the channel for now)."""
-        self.ensure_one()
-        rows = self._mark_sending(self.ids)
-        if not rows:
-            return "failed"  # not queued: nothing to send
-        message = OutboundMessage.from_dict(self.payload)  # read before the commit empties the cache
-        if auto_commit():
-            # a worker killed during the call leaves 'sending': never sent twice
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        outcome, provider_message_id = self._send_marked(connector, message)
-        if outcome == "sent":
-            self._record_sent([(self.id, str(provider_message_id or ""))])
-        return outcome
-
     def _send_marked(self, connector, message):
         """Send one message already marked 'sending'; returns (outcome, messenger's id): the outcome is
         'sent' (recorded by the caller, with the round), 'retry', 'migrated' (send again now), 'failed' or

@@ -1,7 +1,7 @@
 from odoo import fields, models
 
-# what a broadcast recipient becomes when its message's row reaches a state ('sending' changes nothing)
-STATE_OF_RECIPIENT = {"queued": "queued", "sent": "sent", "failed": "failed", "cancelled": "cancelled"}
+# the states of a row that its broadcast recipient follows ('sending' changes nothing for them)
+RECIPIENT_FOLLOWS = {"queued", "sent", "failed", "cancelled"}
 TOTALS = [
     "total_count",
     "queued_count",
@@ -30,7 +30,7 @@ class ChatbotOutbound(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if vals.get("state") in STATE_OF_RECIPIENT:
+        if vals.get("state") in RECIPIENT_FOLLOWS:
             linked = self.filtered("broadcast_recipient_id")
             if linked:
                 linked._chatbot_update_recipients()

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.chatbot_base.models.chatbot_outbound import _Pacer
 from odoo.addons.chatbot_base.tools.connector import ConnectorError, RecipientBlocked, RetryLater
 from odoo.addons.sms.tests.common import SMSCase
 
@@ -210,9 +211,13 @@ class TestBroadcast(OperatorCase, SMSCase):
         broadcast = self.new_broadcast()
         broadcast.action_send()
         self.Broadcast._chatbot_feed(self.channel, 2)
-        # send the first two only: the queue would take more, so the outbound cron is not used here
-        for row in self.Outbound.search([("broadcast_recipient_id", "!=", False)], order="id"):
-            row._send_one(self.channel._chatbot_connector())
+        # send the first two only, in one round: the queue would take more, so its run is not used here
+        first_two = self.Outbound.search([("broadcast_recipient_id", "!=", False)], order="id")
+        self.assertEqual(len(first_two), 2)
+        connector = self.channel._chatbot_connector()
+        self.Outbound._send_round(
+            first_two.ids, connector, _Pacer(connector.rate_limits(), connector.is_group_chat)
+        )
         self.env.invalidate_all()
         self.assertEqual(broadcast.sent_count, 2)
         broadcast.action_cancel()

@@ -232,10 +232,6 @@ class ChatbotChannel(models.Model):
     )
 
     @api.model
-    def _chatbot_connector_classes(self):
-        return {**super()._chatbot_connector_classes(), "telegram": TelegramConnector}
-
-    @api.model
     def _chatbot_system_fields(self):
         # how updates arrive is part of the connection, which only system administrators make (Connect)
         return super()._chatbot_system_fields() | {

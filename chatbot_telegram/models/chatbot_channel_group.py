@@ -57,6 +57,7 @@ class ChatbotChannel(models.Model):
 
     @api.model
     def _chatbot_connector_classes(self):
+        # the one registration of "telegram": TelegramConnector with the operators' group's needs
         return {**super()._chatbot_connector_classes(), "telegram": TelegramGroupConnector}
 
     @api.constrains("telegram_group_chat_id")
