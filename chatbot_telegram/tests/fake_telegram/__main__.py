@@ -8,12 +8,12 @@ import os
 import sys
 
 if __package__:
-    from .server import main
+    from .cli import main
 else:
     _folder = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0]) == _folder:
         del sys.path[0]
     sys.path.insert(0, os.path.dirname(_folder))
-    from fake_telegram.server import main
+    from fake_telegram.cli import main
 
 sys.exit(main())
