@@ -91,3 +91,25 @@ def test_unreadable_media_of_the_replied_message_is_dropped_silently():
 def test_a_message_unreadable_besides_its_media_is_still_malformed():
     with pytest.raises(ValueError, match=r"^malformed Telegram message update \(OverflowError\)$"):
         parse.parse_update(message_update(photo=OLD_PHOTO, date=2**63))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"text": 5},
+        {"text": ["a", "b"]},
+        {"photo": OLD_PHOTO, "caption": {"x": 1}},
+        {
+            "venue": {
+                "location": {"latitude": 50.4, "longitude": 30.5},
+                "title": 7,
+                "address": "Khreshchatyk 1",
+            }
+        },
+    ],
+)
+def test_a_text_that_is_not_a_string_is_malformed(fields):
+    """python-telegram-bot keeps what it is given: a number where Telegram sends a string made the dialog's
+    text fail later, with a traceback in the worker's log."""
+    with pytest.raises(ValueError, match=r"must be a string$"):
+        parse.parse_update(message_update(**fields))

@@ -135,6 +135,14 @@ def _update_kind(data):
     return next((key for key in data if key != "update_id"), None)
 
 
+def _string(value, name):
+    """A text field of the message, which python-telegram-bot takes as it comes: a number or a list where
+    Telegram always sends a string is a malformed update (ValueError), not a crash later."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"Telegram message: the {name} must be a string")
+    return value
+
+
 def parse_update(data, bot_id=None, bot_username=None):
     """The InboundEvents of a raw Telegram update (a list, maybe empty).
 
@@ -280,19 +288,20 @@ def _message_events(message, event_kind, bot_id, bot_username, unreadable=()):
         event.is_group = True
         event.thread = _thread(message)
     if message.text is not None:
-        event.text = message.text
+        event.text = _string(message.text, "text")
         _read_command(message, event, bot_username)
     elif message.contact is not None:
         _read_contact(message, event)
     elif message.venue is not None:
         venue = message.venue
         event.location = (venue.location.latitude, venue.location.longitude)
-        event.text = "\n".join(part for part in (venue.title, venue.address) if part)
+        parts = (_string(venue.title, "venue title"), _string(venue.address, "venue address"))
+        event.text = "\n".join(part for part in parts if part)
     elif message.location is not None:
         event.location = (message.location.latitude, message.location.longitude)
     elif (inbound_file := _inbound_file(message)) is not None or unreadable:
         event.files = [inbound_file] if inbound_file is not None else []
-        event.text = message.caption or ""
+        event.text = _string(message.caption, "caption") or ""
     elif any(getattr(message, name, None) for name in SERVICE_FIELDS):
         return []
     else:
