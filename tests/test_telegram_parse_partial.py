@@ -6,31 +6,8 @@ caption and other files and notes what could not be read.
 Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_telegram_parse_partial.py``.
 """
 
-import importlib.util
-import pathlib
-import sys
-
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-NAME = "bots_chatbot_telegram_tools"  # the name test_telegram_tools.py loads the tools under
-
-
-def _load_tools():
-    if NAME in sys.modules:
-        return sys.modules[NAME]
-    folder = ROOT / "chatbot_telegram" / "tools"
-    spec = importlib.util.spec_from_file_location(
-        NAME, folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-parse = importlib.import_module(f"{_load_tools().__name__}.parse")
-InboundFile = parse.InboundFile
+from telegram_tools_helpers import InboundFile, parse
 
 USER = {"id": 42, "is_bot": False, "first_name": "Ada"}
 OLD_PHOTO = [{"file_id": "AgAC-old", "width": 800, "height": 600, "file_size": 15}]  # no file_unique_id
