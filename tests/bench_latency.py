@@ -46,8 +46,9 @@ BENCH_PAUSE seconds: the fake receives our reply while the outbound job is still
 posted then would wait for that tail, which is not the latency of one message on a quiet server. Odoo's
 cron worker (odoo/service/server.py, `WorkerCron.sleep`) sleeps `pid / 100 % 0.1` seconds after every
 wake-up ("chorus effect"); a reply of ours needs one wake-up (the inbound run sends the replies it queued
-when the queue is caught up; it needed two, inbound then outbound, before), so the last line
-prints that pause for this run's worker (it varies from run to run with the pid).
+when the queue is caught up; it needed two, inbound then outbound, before). chatbot_base/tools/cron_worker.py
+skips that pause after a NOTIFY; the last line prints it for this run's worker (it varies with the pid), so
+that a run of a commit without it can be read.
 
 Knobs: BENCH_SAMPLES (default 100), BENCH_WARMUP (3), BENCH_PAUSE (0.05 s), BENCH_TIMEOUT (30 s per
 reply), BENCH_LOG (the server's log level, default warn), BENCH_VERBOSE=1 (every pair's figures and the
@@ -419,8 +420,9 @@ def main():
         pauses = ", ".join(f"pid {pid}: {pid / 100 % 0.1 * 1000:.0f} ms" for pid in cron.pids)
         changed = f" (the cron worker {cron_gone} was restarted during the run)" if cron_gone else ""
         print(
-            f"cron worker pause after each wake-up (Odoo's WorkerCron.sleep, pid / 100 % 0.1 s): "
-            f"{pauses or 'worker not found'}; ours waits for it once per reply{changed}; "
+            f"Odoo's chorus pause of this run's cron worker (WorkerCron.sleep, pid / 100 % 0.1 s): "
+            f"{pauses or 'worker not found'}; skipped after a NOTIFY by chatbot_base/tools/cron_worker.py "
+            f"(a reply of ours needs one wake-up){changed}; "
             f"cron worker still busy 5 s before a timed message: {cron.timeouts} times"
         )
         if VERBOSE:
