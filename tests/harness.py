@@ -177,8 +177,9 @@ def store_text_updates(channel, count, chats, first_chat, first_update_id):
         channel._chatbot_store_inbound(update)
 
 
-def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN):
-    """A client bot with a Telegram channel connected to `fake`, its webhook pointing at `server`."""
+def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN, intake="webhook"):
+    """A client bot with a Telegram channel connected to `fake`, its webhook pointing at `server` (or
+    receiving its updates by long polling: `intake="polling"`)."""
     fake.add_bot(token, username="e2e_shop_bot", first_name="E2E shop")
     with odoo_env(reg) as env:
         bot = env["chatbot.bot"].create({"name": f"{name} bot", "bot_type": "client"})
@@ -190,6 +191,7 @@ def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN):
                 "telegram_token": token,
                 "telegram_api_url": fake.base_url,
                 "telegram_public_url": server.url,
+                "telegram_intake": intake,
             }
         )
         channel.action_telegram_connect()

@@ -9,33 +9,13 @@ import threading
 import time
 
 import pytest
-from harness import OdooServer, load_fake_telegram, odoo_env, registry, wait_for
+from harness import OdooServer, connect_channel, load_fake_telegram, odoo_env, registry, wait_for
 from harness import settings as harness_settings
 
 pytestmark = pytest.mark.e2e
 
 CUSTOMERS = (64001, 64002, 64003)
 PER_CUSTOMER = 10
-
-
-def polling_channel(reg, fake, server, token, name):
-    """A client bot with a Telegram channel that receives its updates by long polling, connected."""
-    fake.add_bot(token, username=f"{name.lower().replace(' ', '_')}_bot", first_name=name)
-    with odoo_env(reg) as env:
-        bot = env["chatbot.bot"].create({"name": f"{name} bot", "bot_type": "client"})
-        channel = env["chatbot.channel"].create(
-            {
-                "name": name,
-                "bot_id": bot.id,
-                "provider": "telegram",
-                "telegram_token": token,
-                "telegram_api_url": fake.base_url,
-                "telegram_public_url": server.url,
-                "telegram_intake": "polling",
-            }
-        )
-        channel.action_telegram_connect()
-        return channel.id
 
 
 def keep_writing_the_channel(reg, channel_id, stop):
@@ -69,7 +49,10 @@ def test_long_polling_feels_like_a_webhook(cron_threads):
     stop = threading.Event()
     channel_id = None
     try:
-        channel_id = polling_channel(reg, fake, server, token, f"E2E polling {cron_threads}")
+        name = f"E2E polling {cron_threads}"
+        channel_id = connect_channel(reg, fake, server, name=name, token=token, intake="polling")[
+            "channel_id"
+        ]
         assert wait_for(lambda: fake.calls_for("getUpdates"), timeout=30), (
             "the first long poll starts at once"
         )
