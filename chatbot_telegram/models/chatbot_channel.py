@@ -190,7 +190,9 @@ class ChatbotChannel(models.Model):
         groups=SYSTEM_GROUP,
         help="Telegram's Bot API, or a self-hosted Bot API server (bigger files).",
     )
-    telegram_api_url_shown = fields.Char("Bot API address", compute="_compute_telegram_addresses_shown")
+    telegram_api_url_shown = fields.Char(
+        "Bot API address in use", compute="_compute_telegram_addresses_shown"
+    )
     telegram_intake = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Long polling")],
         "Receive updates by",
@@ -206,7 +208,7 @@ class ChatbotChannel(models.Model):
         help="The HTTPS address where Telegram reaches this Odoo, e.g. https://erp.example.com",
     )
     telegram_public_url_shown = fields.Char(
-        "Odoo's public address", compute="_compute_telegram_addresses_shown"
+        "Odoo's public address in use", compute="_compute_telegram_addresses_shown"
     )
     telegram_webhook_secret = fields.Char(groups=SYSTEM_GROUP, copy=False, readonly=True)
     telegram_webhook_url = fields.Char(
