@@ -3,7 +3,7 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
+from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP, MANAGER_GROUP
 
 from .chatbot_step import FINAL_TYPES, WAITING_TYPES
 
@@ -24,11 +24,43 @@ class ChatbotBot(models.Model):
         "(and to which messenger users ask to become operators with /operator).",
     )
     client_bot_ids = fields.One2many("chatbot.bot", "operator_bot_id", "Client bots")
+    # --- what the flow's steps may do -----------------------------------------------------------
+    is_sudo = fields.Boolean(
+        "Sudo",
+        groups=ADMIN_GROUP,
+        help="Actions started from the bot's dialogs run with full rights instead of the rights of the bot's "
+        "processing user.",
+    )
+    send_after_lead = fields.Boolean(
+        "Send message after lead creation",
+        default=True,
+        groups=ADMIN_GROUP,
+        help='Send the text of a "create lead" step after the lead is created.',
+    )
     step_ids = fields.One2many("chatbot.step", "bot_id", "Steps")
     step_count = fields.Integer(compute="_compute_step_count")
     flow_problems = fields.Html(
         "Flow problems", compute="_compute_flow_problems", sanitize=False, help="What the flow check found."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_sudo_rights(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_sudo_rights([vals])
+        return super().write(vals)
+
+    def _check_sudo_rights(self, vals_list):
+        """ "Sudo" runs the flow's actions as the superuser: granting that is a system administrator's
+        decision, beyond a Bots administrator's rights (who may still turn it off)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(vals.get("is_sudo") for vals in vals_list):
+            raise AccessError(
+                self.env._("Only system administrators can let a bot's actions run with full rights.")
+            )
 
     @api.constrains("operator_bot_id", "bot_type")
     def _check_operator_bot(self):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
 
@@ -90,12 +90,6 @@ class ChatbotBot(models.Model):
         "Sent to a customer who sends /stop or presses a broadcast's stop button.",
     )
     # --- behaviour ----------------------------------------------------------------------------------
-    is_sudo = fields.Boolean(
-        "Sudo",
-        groups=ADMIN_GROUP,
-        help="Actions started from the bot's dialogs run with full rights instead of the rights of the bot's "
-        "processing user.",
-    )
     odoo_operators_only = fields.Boolean(
         "Odoo operators only",
         groups=ADMIN_GROUP,
@@ -134,12 +128,6 @@ class ChatbotBot(models.Model):
         groups=ADMIN_GROUP,
         help='Send "connection with an operator" when an operator takes the dialog.',
     )
-    send_after_lead = fields.Boolean(
-        "Send message after lead creation",
-        default=True,
-        groups=ADMIN_GROUP,
-        help='Send the text of a "create lead" step after the lead is created.',
-    )
     # --- the current user as an operator ---------------------------------------------------------
     is_joined = fields.Boolean("Joined", compute="_compute_is_joined")
 
@@ -160,25 +148,6 @@ class ChatbotBot(models.Model):
             "The dialog end time cannot be negative.",
         ),
     ]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_sudo_rights(vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._check_sudo_rights([vals])
-        return super().write(vals)
-
-    def _check_sudo_rights(self, vals_list):
-        """ "Sudo" runs the flow's actions as the superuser: granting that is a system administrator's
-        decision, beyond a Bots administrator's rights (who may still turn it off)."""
-        if self.env.su or self.env.user.has_group("base.group_system"):
-            return
-        if any(vals.get("is_sudo") for vals in vals_list):
-            raise AccessError(
-                self.env._("Only system administrators can let a bot's actions run with full rights.")
-            )
 
     @api.depends_context("uid")
     def _compute_is_joined(self):
