@@ -2,7 +2,6 @@
 Odoo's cron worker processes and answers through the fake Bot API."""
 
 import collections
-import hashlib
 import json
 import threading
 import time
@@ -22,6 +21,8 @@ from harness import (
 from harness import settings as harness_settings
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+incompressible_digits = load_fake_telegram().incompressible_digits
 
 pytestmark = pytest.mark.e2e
 
@@ -163,15 +164,6 @@ FUZZ_CHATS = range(62000, 62008)  # the updates that are valid go to a few chats
 MAX_BODY = 1024 * 1024
 
 
-def _noise(length, hexadecimal=False):
-    """`length` digits (or hexadecimal digits) that do not compress, as PostgreSQL would an index entry."""
-    digest, text = b"noise", ""
-    while len(text) < length:
-        digest = hashlib.sha256(digest).digest()
-        text += digest.hex() if hexadecimal else str(int.from_bytes(digest, "big"))
-    return ("1" + text)[:length]  # no leading zero: a JSON number
-
-
 def _nested(depth, opener):
     """JSON text nested `depth` levels deep: arrays, objects, or an update whose message nests."""
     return opener * depth + ("" if opener == "[" else "1") + ("]" if opener == "[" else "}") * depth
@@ -195,8 +187,10 @@ _fragments = st.one_of(
     st.sampled_from(
         ["1e400", "-1e999", "NaN", "Infinity", "-Infinity", "1e-400", "-0", '"\\u0000"', "[]", "{}", "true"]
     ),
-    st.integers(1, 5000).map(_noise),  # Python reads at most 4,300 digits; an index entry holds 2,704 bytes
-    st.integers(1, 3000).map(lambda length: json.dumps(_noise(length, hexadecimal=True))),
+    st.integers(1, 5000).map(
+        incompressible_digits
+    ),  # Python reads at most 4,300 digits; an index entry holds 2,704 bytes
+    st.integers(1, 3000).map(lambda length: json.dumps(incompressible_digits(length, hexadecimal=True))),
     st.builds(_nested, st.integers(1, 2000), st.sampled_from(["[", '{"a":', '{"message":'])),
 )
 _UPDATE = (
@@ -237,8 +231,9 @@ _KNOWN_BAD = [
     b"[" * 100_000,
     _nested(5000, '{"message":').encode(),
     _nested(65, "[").encode(),
-    b'{"update_id": %s}' % _noise(4000).encode(),
-    b'{"update_id": 8000004, "message": {"chat": {"id": "%s"}}}' % _noise(3000, hexadecimal=True).encode(),
+    b'{"update_id": %s}' % incompressible_digits(4000).encode(),
+    b'{"update_id": 8000004, "message": {"chat": {"id": "%s"}}}'
+    % incompressible_digits(3000, hexadecimal=True).encode(),
     b"[" * MAX_BODY,
 ]
 

@@ -1,4 +1,3 @@
-import hashlib
 import json
 from unittest.mock import Mock, patch
 
@@ -9,15 +8,7 @@ from odoo.addons.chatbot_base.models.chatbot_channel import MAX_KEY_LENGTH
 
 from ..controllers.main import MAX_DEPTH
 from .common import TelegramMixin, with_update_id
-
-
-def _noise(length, hexadecimal=False):
-    """`length` digits (or hexadecimal digits) that do not compress, as PostgreSQL would an index entry."""
-    digest, text = b"noise", ""
-    while len(text) < length:
-        digest = hashlib.sha256(digest).digest()
-        text += digest.hex() if hexadecimal else str(int.from_bytes(digest, "big"))
-    return ("1" + text)[:length]  # no leading zero: a JSON number
+from .fake_telegram import incompressible_digits
 
 
 def _nested(depth):
@@ -143,11 +134,12 @@ class TestWebhook(TelegramMixin, HttpCase):
         """An update_id of 4,000 digits or a chat id of 3,000 characters (that do not compress): more than a
         B-tree index entry holds (it was a 500)."""
         self.assertEqual(
-            self.post(b'{"update_id": %s, "message": {}}' % _noise(4000).encode()).status_code, 200
+            self.post(b'{"update_id": %s, "message": {}}' % incompressible_digits(4000).encode()).status_code,
+            200,
         )
         long_chat = {
             "update_id": 8014,
-            "message": {"chat": {"id": _noise(3000, hexadecimal=True)}, "text": "x"},
+            "message": {"chat": {"id": incompressible_digits(3000, hexadecimal=True)}, "text": "x"},
         }
         self.assertEqual(self.post(long_chat).status_code, 200)
         rows = self.rows()

@@ -54,6 +54,7 @@ from .server import FakeTelegram
 from .telegram_html import HtmlParseError, parse_html
 from .updates import (
     default_user,
+    incompressible_digits,
     make_callback_update,
     make_contact_update,
     make_message_update,
@@ -67,6 +68,7 @@ __all__ = [
     "HtmlParseError",
     "UploadedFile",
     "default_user",
+    "incompressible_digits",
     "make_callback_update",
     "make_contact_update",
     "make_message_update",

@@ -1,6 +1,7 @@
 """Update builders: realistic Telegram updates (messages, callbacks, chat member changes, contacts)."""
 
 import copy
+import hashlib
 import itertools
 import time
 from typing import Any
@@ -184,3 +185,13 @@ def _without_reply(message: dict) -> dict:
     message = copy.deepcopy(message)
     message.pop("reply_to_message", None)
     return message
+
+
+def incompressible_digits(length: int, hexadecimal: bool = False) -> str:
+    """``length`` digits (or hexadecimal digits) that do not compress, as PostgreSQL would an index entry:
+    hostile update ids and chat ids for the webhook's tests."""
+    digest, text = b"noise", ""
+    while len(text) < length:
+        digest = hashlib.sha256(digest).digest()
+        text += digest.hex() if hexadecimal else str(int.from_bytes(digest, "big"))
+    return ("1" + text)[:length]  # no leading zero: a JSON number
