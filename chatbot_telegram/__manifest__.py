@@ -16,5 +16,8 @@
         "views/chatbot_group_views.xml",
     ],
     "demo": ["demo/chatbot_telegram_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["chatbot_telegram/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

@@ -1,1 +1,1 @@
-from . import test_connect, test_messages, test_operator_group, test_webhook
+from . import test_connect, test_messages, test_operator_group, test_ui, test_webhook
