@@ -453,8 +453,8 @@ class ChatbotChannel(models.Model):
                         continue
                     polling.add(channel_id)
                     if updates:
-                        stored += channel._telegram_store_polled(updates)
-                        offsets[channel_id] = max(int(update["update_id"]) for update in updates) + 1
+                        new, offsets[channel_id] = channel._telegram_store_polled(updates)
+                        stored += new
                         self._telegram_process_polled(max(left(), 1))
                     # again while the budget lasts; an empty short poll ends the channel's run (no busy loop)
                     if left() > 0 and (updates or (timeout and left() > 1)):
@@ -467,12 +467,12 @@ class ChatbotChannel(models.Model):
 
     def _telegram_store_polled(self, updates):
         """Store one getUpdates batch and the next offset in one transaction, committed: after a crash
-        Telegram resends the batch, and storing is idempotent. Returns how many updates were new."""
+        Telegram resends the batch, and storing is idempotent. Returns how many updates were new, and the
+        next offset."""
         self.ensure_one()
         stored = sum(1 for update in updates if self._chatbot_store_inbound(update))
-        self.env["chatbot.telegram.poll"].sudo()._save_offset(
-            self, max(int(update["update_id"]) for update in updates) + 1
-        )
+        offset = max(int(update["update_id"]) for update in updates) + 1
+        self.env["chatbot.telegram.poll"].sudo()._save_offset(self, offset)
         if self.status_message:
             try:
                 with self.env.cr.savepoint():
@@ -482,7 +482,7 @@ class ChatbotChannel(models.Model):
                 _logger.debug("channel %s: the last polling error stays shown until the next batch", self.id)
         if auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        return stored
+        return stored, offset
 
     @api.model
     def _telegram_process_polled(self, time_budget):
