@@ -627,3 +627,79 @@ def test_worker_killed_while_routing_greets_and_assigns_once(world):
         assert len(env["discuss.channel"].search([("chatbot_dialog_id", "=", dialog.id)])) == 1
     time.sleep(2)
     assert texts(world, bot, chat) == got, "nothing sent twice"
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. An operators' group in Telegram (seed §1.1: operators who are not Odoo users)
+# ------------------------------------------------------------------------------------------------
+
+
+def group_bot(world, group_chat_id, **chat):
+    """A consultation bot whose customers are served by the operators' Telegram group `group_chat_id`."""
+    world.fake.add_chat(group_chat_id, type="supergroup", **chat)
+    bot = operator_bot(world, "E2E group", wait_start_message=True)
+    with odoo_env(world.reg) as env:
+        env["chatbot.channel"].browse(bot.channel_id).telegram_group_chat_id = str(group_chat_id)
+    return bot
+
+
+def test_customer_messages_go_to_the_group_and_the_groups_answers_come_back(world):
+    group = -1003000000101
+    bot = group_bot(world, group, title="Support")
+    chat = 72301
+    say(world, bot, chat, "Is the blue kettle in stock?", customer(world, chat))
+    say(world, bot, chat, "/start")
+    assert wait_for(lambda: any("blue kettle" in (t or "") for t in texts(world, bot, group)), timeout=60)
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        assert (dialog.state, dialog.served_by_group, bool(dialog.operator_id)) == ("active", True, False)
+    say(world, bot, chat, "The 1.7 litre one")
+    assert wait_for(lambda: "The 1.7 litre one" in (texts(world, bot, group)[-1] or ""), timeout=60)
+    relayed = world.fake.sent_messages(chat_id=group, token=bot.token)[-1]
+    assert relayed["text"] == "Ada Lovelace:\nThe 1.7 litre one", "outside a forum, the customer is named"
+    # an operator replies to the relayed message in the group: the customer gets the answer, as the bot
+    operator = world.fake_module.default_user(7101, first_name="Olena")
+    world.fake.push_update(
+        bot.token, world.fake.make_message_update(group, "Yes, 4 left", operator, reply_to_message=relayed)
+    )
+    assert wait_for(lambda: "Yes, 4 left" in texts(world, bot, chat), timeout=60)
+    assert HOW_TO_END in texts(world, bot, chat)
+    assert wait_for(lambda: settled(world, bot), timeout=60)
+    assert "Yes, 4 left" not in texts(world, bot, group), "the answer is not echoed into the group"
+
+
+def test_a_forum_group_gets_a_topic_per_dialog_closed_with_it(world):
+    forum = -1003000000102
+    bot = group_bot(world, forum, title="Support (forum)", is_forum=True)
+    chat = 72302
+    say(world, bot, chat, "/start", customer(world, chat))
+    say(world, bot, chat, "Where is my order?")
+
+    def topic():
+        with odoo_env(world.reg) as env:
+            return dialog_of(env, bot, chat).telegram_topic_id
+
+    assert wait_for(topic, timeout=60)
+    thread = int(topic())
+    assert world.fake.topics(forum)[thread]["name"].endswith("· Ada Lovelace")
+    assert wait_for(
+        lambda: (
+            ("Where is my order?", thread)
+            in [(m.get("text"), m.get("message_thread_id")) for m in world.fake.sent_messages(chat_id=forum)]
+        ),
+        timeout=60,
+    )
+    # an operator writes in the topic: the customer gets it
+    operator = world.fake_module.default_user(7102, first_name="Petro")
+    world.fake.push_update(
+        bot.token,
+        world.fake.make_message_update(
+            forum, "It ships today", operator, message_thread_id=thread, is_topic_message=True
+        ),
+    )
+    assert wait_for(lambda: "It ships today" in texts(world, bot, chat), timeout=60)
+    say(world, bot, chat, "/end")
+    assert wait_for(lambda: world.fake.topics(forum)[thread]["closed"], timeout=60)
+    assert texts(world, bot, chat)[-1] == COMPLETED
+    assert dialog_state(world, bot, chat) == "closed"
+    assert len(world.fake.calls_for("createForumTopic", chat_id=forum)) == 1

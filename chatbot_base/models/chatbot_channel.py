@@ -130,6 +130,16 @@ class ChatbotChannel(models.Model):
         for channel in self:
             channel.sender_count = by_channel.get(channel.id, 0)
 
+    def _chatbot_text_limit(self, with_files=False):
+        """The longest text these channels' messengers take in one message (under a file: `with_files`),
+        the strictest of them; None when none of them sets a limit."""
+        limits = []
+        for cls in map(self._chatbot_connector_classes().get, set(self.mapped("provider"))):
+            limit = cls and (cls.caption_limit if with_files else cls.text_limit)
+            if limit:
+                limits.append(limit)
+        return min(limits, default=None)
+
     def _chatbot_connector(self) -> Connector:
         self.ensure_one()
         cls = self._chatbot_connector_classes().get(self.provider)

@@ -155,11 +155,17 @@ class ChatbotDialog(models.Model):
                 "button_data": event.button_data or False,
                 "external_id": event.message_id or False,
                 "attachment_ids": [(6, 0, self._chatbot_store_files(event.files))],
+                **self._chatbot_inbound_message_values(event),
             }
         )
         self.write({"last_customer_date": now, "last_activity_date": now})
         self._chatbot_on_customer_event(message, event)
         return message
+
+    def _chatbot_inbound_message_values(self, event):
+        """Hook: more values of the dialog message that stores the customer's `event` (a connector addon
+        keeps what its messenger says of it)."""
+        return {}
 
     def _chatbot_event_text(self, event):
         """The message's text as the operator reads it: the customer's words, or what the message was (a
@@ -220,8 +226,17 @@ class ChatbotDialog(models.Model):
         attachments=None,
         remove_keyboard=False,
         author_user=None,
+        delivered=False,
+        from_conversation=False,
     ):
-        """Queue a message to the customer; it is sent after this transaction commits."""
+        """Write to the customer: the dialog records the message and queues it for the messenger (sent after
+        this transaction commits); the one road of every message to a customer. `delivered`: the customer has
+        it already (an operator wrote in a website visitor's own live chat session), the dialog only records
+        it. `from_conversation`: it was written in the operator's conversation, which shows it already.
+
+        The addons add their part through the hooks, in this order: `_chatbot_track_keyboard` (the client
+        flow's reply keyboard), `_chatbot_deliver` (the outbound queue; the website live chat posts at once)
+        and `_chatbot_show_in_conversation` (the operator's Discuss conversation)."""
         self.ensure_one()
         if self.sender_id.is_blocked:
             raise UserError(
@@ -236,6 +251,7 @@ class ChatbotDialog(models.Model):
             remove_keyboard=remove_keyboard,
             attachment_ids=attachments.ids,
         )
+        self._chatbot_track_keyboard(outbound_message)
         now = fields.Datetime.now()
         message = self.env["chatbot.dialog.message"].create(
             {
@@ -250,29 +266,46 @@ class ChatbotDialog(models.Model):
                 "attachment_ids": [(6, 0, attachments.ids)],
             }
         )
-        if not self.env.context.get("chatbot_already_delivered"):
-            # with chatbot_already_delivered the customer has the message already (an operator wrote in the
-            # website visitor's own live chat session): the dialog only records it
-            message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
-                self.channel_id, outbound_message, dialog=self, sender=self.sender_id
-            )
+        if not delivered:
+            self._chatbot_deliver(message, outbound_message)
         values = {"last_activity_date": now}
         if author_kind == "operator":
             values["last_operator_date"] = now
             if not self.first_reply_date:
                 values["first_reply_date"] = now
         self.write(values)
+        if not from_conversation:
+            self._chatbot_show_in_conversation(message)
         return message
 
-    def _chatbot_on_operator_message(self, text, operator=None, attachments=None):
+    def _chatbot_track_keyboard(self, outbound_message):
+        """Hook: adjust the keyboard of a message about to be sent (chatbot_client removes the share-phone
+        keyboard of its flow once it is no longer needed)."""
+
+    def _chatbot_deliver(self, message, outbound_message):
+        """Queue the dialog `message` for the messenger as `outbound_message`."""
+        message.outbound_id = self.env["chatbot.outbound"]._chatbot_enqueue(
+            self.channel_id, outbound_message, dialog=self, sender=self.sender_id
+        )
+
+    def _chatbot_show_in_conversation(self, message):
+        """Hook: show a message sent to the customer where the operator works (chatbot_operator: the
+        dialog's Discuss conversation)."""
+
+    def _chatbot_on_operator_message(
+        self, text, operator=None, attachments=None, delivered=False, from_conversation=False
+    ):
         """An operator answered (from Discuss, a private chat with the bot, an operators' group): the
-        answer goes to the customer. chatbot_operator extends this (first reply, status)."""
+        answer goes to the customer (see `_chatbot_send` for `delivered` and `from_conversation`).
+        chatbot_operator extends this (first reply, status)."""
         self.ensure_one()
         return self._chatbot_send(
             text,
             author_kind="operator",
             attachments=attachments,
             author_user=operator.user_id if operator else None,
+            delivered=delivered,
+            from_conversation=from_conversation,
         )
 
     def action_close(self):

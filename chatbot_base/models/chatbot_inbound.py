@@ -1,5 +1,4 @@
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -10,10 +9,10 @@ from odoo import api, fields, models
 
 from ..tools.connector import MalformedEvent, RetryLater, TransientError, UnsupportedEvent
 from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
+from ..tools.queue import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 BATCH_SIZE = 50
 COMMIT_EVERY = 20
 REPLY_BUDGET = 1.0  # seconds an inbound run spends sending the replies it just queued, per channel
@@ -27,16 +26,6 @@ RETENTION_DAYS = 7
 # (a file being downloaded) and its "retry after". Anything else (a malformed update, a bug) fails the
 # update at once: retrying it would fail the same way.
 TRANSIENT_ERRORS = (TransactionRollbackError, LockNotAvailable, TransientError, RetryLater)
-
-
-def backoff(attempts):
-    """Seconds to wait before attempt number `attempts + 1`: 10 s, 20 s, 40 s ... at most one hour."""
-    return min(10 * 2 ** max(attempts - 1, 0), 3600)
-
-
-def auto_commit():
-    """Queues commit per item in cron workers, never inside tests (the test transaction is rolled back)."""
-    return not getattr(threading.current_thread(), "testing", False)
 
 
 class ChatbotInbound(models.Model):
@@ -253,8 +242,11 @@ class ChatbotInbound(models.Model):
                 with connector.working(self.chat_key):
                     events = connector.parse(self.payload)
                     for event in events:
+                        answer = connector.acknowledgement(event)
+                        if answer:
+                            # queued first: the answer leaves before the replies the event brings
+                            self.env["chatbot.outbound"]._chatbot_enqueue(connector.channel, answer)
                         connector.channel._chatbot_process_event(event)
-                        connector.acknowledge(event)
                     self.env.flush_all()
         except UnsupportedEvent as error:
             self.write(

@@ -15,7 +15,7 @@ from ..tools.connector import (
     TransientError,
 )
 from ..tools.cron_wakeup import cron_time_budget, trigger_at, wake_cron
-from .chatbot_inbound import MAX_ATTEMPTS, auto_commit, backoff
+from ..tools.queue import MAX_ATTEMPTS, auto_commit, backoff
 
 _logger = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ OUTBOUND_CRON = "chatbot_base.ir_cron_chatbot_outbound_send"
 
 
 class ChatbotOutbound(models.Model):
-    """One message to send, sent after the transaction that queued it commits, in order per chat, at the
-    channel's rate, retried until sent or failed for a stated reason."""
+    """One effect on a messenger (a message to send, edit or copy, a topic to create, rename or close, a
+    button's answer: `kind`), carried out after the transaction that queued it commits, in order per chat, at
+    the channel's rate, retried until done or failed for a stated reason. The only road to a messenger."""
 
     _name = "chatbot.outbound"
     _description = "Outbound message"
@@ -45,6 +46,21 @@ class ChatbotOutbound(models.Model):
         "chatbot.sender", "Recipient", ondelete="set null", index="btree_not_null", readonly=True
     )
     chat_id = fields.Char(required=True, readonly=True)
+    kind = fields.Selection(
+        [
+            ("send", "Message"),
+            ("edit", "Edit"),
+            ("copy", "Copy"),
+            ("topic_create", "New topic"),
+            ("topic_rename", "Topic renamed"),
+            ("topic_close", "Topic closed"),
+            ("topic_reopen", "Topic reopened"),
+            ("answer", "Button answered"),
+        ],
+        default="send",
+        required=True,
+        readonly=True,
+    )
     payload = fields.Json(readonly=True)
     state = fields.Selection(
         [
@@ -76,8 +92,9 @@ class ChatbotOutbound(models.Model):
         )
 
     @api.model
-    def _chatbot_enqueue(self, channel, message, dialog=None, sender=None):
-        """Queue `message` (an OutboundMessage) on `channel` and wake the sender cron after commit."""
+    def _chatbot_enqueue(self, channel, message, dialog=None, sender=None, wake=True):
+        """Queue `message` (an OutboundMessage) on `channel` and, with `wake`, wake the sender cron after
+        commit."""
         # sudo: the queue is technical; whoever may write to a customer may queue the message
         row = self.sudo().create(
             {
@@ -85,11 +102,31 @@ class ChatbotOutbound(models.Model):
                 "dialog_id": dialog.id if dialog else False,
                 "sender_id": sender.id if sender else False,
                 "chat_id": message.chat_id,
+                "kind": message.kind,
                 "payload": message.to_dict(),
             }
         )
-        wake_cron(self.env, OUTBOUND_CRON)
+        if wake:
+            wake_cron(self.env, OUTBOUND_CRON)
         return row
+
+    def _chatbot_send_now(self, connector):
+        """Send this queued row at once, in this transaction, through the queue's own steps (marked sending,
+        sent, its outcome recorded), when it is its chat's head; else it stays queued for the cron. For a
+        messenger that is a table of this database (the website live chat), where the customer waits in the
+        same request: see chatbot_livechat."""
+        self.ensure_one()
+        if self._queued_of_chat().filtered(lambda row: row.id < self.id):
+            wake_cron(self.env, OUTBOUND_CRON)
+            return self.state
+        rows = self._mark_sending(self.ids)
+        if rows:
+            outcome, provider_message_id = rows._send_marked(connector, rows._chatbot_message())
+            if outcome == "sent":
+                rows._record_sent([(rows.id, str(provider_message_id or ""))])
+            elif outcome != "failed":
+                wake_cron(self.env, OUTBOUND_CRON)
+        return self.state
 
     # ------------------------------------------------------------------------------------------
     # Sending
@@ -218,8 +255,8 @@ class ChatbotOutbound(models.Model):
                 sent += round_sent
                 if "hold" in round_outcomes:
                     break
-            if not outcomes & {"sent", "hold", "migrated"}:
-                break  # only errors this round: the back-off decides when to try again, not this loop
+            if outcomes <= {"retry"}:
+                break  # only transient errors this round: the back-off decides when to try again
         else:
             # the budget is spent, maybe just as the queue ran empty with a broadcast still to feed it:
             # the next run must not wait for anyone else's wake-up (measured: a 53 s pause at 10,000)
@@ -261,17 +298,20 @@ class ChatbotOutbound(models.Model):
         messages at the channel's rate): `_fail_stale_sending` fails those rows, never sends them again."""
         rows = self._mark_sending(ids)
         # read before the commit empties the cache: one query for the whole round
-        messages = [(row, row.chat_id, OutboundMessage.from_dict(row.payload)) for row in rows]
+        messages = list(zip(rows, rows.mapped("chat_id"), rows._chatbot_messages(), strict=True))
         if auto_commit():
             # a worker killed during the calls leaves 'sending': never sent twice
             self.env.cr.commit()  # pylint: disable=invalid-commit
         outcomes, delivered = set(), []
         for index, (row, chat_id, message) in enumerate(messages):
-            pacer.wait(chat_id)
+            paced = connector.paced(message)
+            if paced:
+                pacer.wait(chat_id)
             try:
                 outcome, provider_message_id = row._send_marked(connector, message)
             finally:
-                pacer.done()
+                if paced:
+                    pacer.done()
             outcomes.add(outcome)
             if outcome == "sent":
                 delivered.append((row.id, str(provider_message_id or "")))
@@ -284,6 +324,24 @@ class ChatbotOutbound(models.Model):
             # the round's outcomes are kept whatever happens next
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return outcomes, len(delivered)
+
+    def _chatbot_messages(self):
+        """The OutboundMessage of each row, threads named by an earlier row (`thread_from`) filled in with
+        its result: the chat's order made that row done before this one. When it failed (no topic), the
+        message goes out of any thread with its `fallback_text`."""
+        messages = [OutboundMessage.from_dict(row.payload) for row in self]
+        threads = self.browse({m.thread_from for m in messages if m.thread_from and not m.thread_id})
+        results = {row.id: row.provider_message_id for row in threads.exists() if row.state == "sent"}
+        for message in messages:
+            if message.thread_from and not message.thread_id:
+                message.thread_id = results.get(message.thread_from) or ""
+                if not message.thread_id and message.fallback_text:
+                    message.text = message.fallback_text
+        return messages
+
+    def _chatbot_message(self):
+        self.ensure_one()
+        return self._chatbot_messages()[0]
 
     def _mark_sending(self, ids):
         """Mark the queued rows among `ids` 'sending' (one attempt more) in one statement; returns them in

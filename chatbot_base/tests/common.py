@@ -32,6 +32,9 @@ class FakeConnector(Connector):
     script = []
     parse_error = None
     limits = RateLimits(per_second=1000, per_chat_per_second=1000, per_group_per_minute=1000)
+    # a messenger with Telegram's limits on a text and a caption
+    text_limit = 4096
+    caption_limit = 1024
 
     def event_key(self, payload):
         return str(payload["id"]), str(payload.get("chat", ""))

@@ -1,1 +1,1 @@
-from . import connector, cron_wakeup, cron_worker, prefetch
+from . import connector, cron_wakeup, cron_worker, prefetch, queue

@@ -100,19 +100,48 @@ class Button:
     request_phone: bool = False
 
 
+OUTBOUND_KINDS = (
+    "send",  # a message: text, files, buttons (reply_to_message_id: as a reply; thread_id: in a topic)
+    "edit",  # new text or inline buttons for the message edit_message_id, sent before
+    "copy",  # the customer's message copy_message_id of chat copy_from_chat_id, media as they were, `text`
+    #          replacing its caption when given; refused, `fallback_text` and the files go instead
+    "topic_create",  # a forum topic named `text` in the chat; the row's result is the topic's thread id
+    "topic_rename",  # the topic thread_id gets the name `text`
+    "topic_close",  # the topic thread_id is closed
+    "topic_reopen",  # and reopened
+    "answer",  # the answer to the pressed button callback_id: it stops the button's spinner
+)
+
+
 @dataclass
 class OutboundMessage:
-    """One message to send to one chat. Serialised as JSON in the outbound queue."""
+    """One effect on one chat of a messenger, of one of OUTBOUND_KINDS: every call the suite makes to a
+    messenger (but an administrator's Connect and checks) is one, serialised as JSON in the outbound queue.
+
+    `thread_from` names an earlier row of the same chat whose result is the thread (a topic created by a
+    topic_create row): the queue sends in the chat's order, so that row is done when this one is due, and
+    fills `thread_id` with its result; when it failed, `thread_id` stays empty and a send or copy goes out of
+    any thread with `fallback_text` (e.g. naming the customer, as the topic would have)."""
 
     chat_id: str
     text: str = ""
+    kind: str = "send"
     buttons: list[list[Button]] = field(default_factory=list)
     keyboard: list[list[Button]] = field(default_factory=list)
     remove_keyboard: bool = False
     attachment_ids: list[int] = field(default_factory=list)
     thread_id: str = ""
+    thread_from: int = 0
+    fallback_text: str = ""
     edit_message_id: str = ""
     reply_to_message_id: str = ""
+    copy_from_chat_id: str = ""
+    copy_message_id: str = ""
+    callback_id: str = ""
+
+    def __post_init__(self):
+        if self.kind not in OUTBOUND_KINDS:
+            raise ValueError(f"unknown outbound kind {self.kind!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -200,9 +229,26 @@ class Connector:
         """The normalised events of a raw update (a list, maybe empty), or UnsupportedEvent."""
         raise NotImplementedError
 
+    # the kinds of OutboundMessage this messenger can carry out; the others fail with a clear reason
+    kinds = frozenset({"send"})
+    # the longest text of one message, and of a file's caption (None: no limit); a longer text is split
+    text_limit = None
+    caption_limit = None
+
     def send(self, message):
-        """Send an OutboundMessage; return the messenger's message id (str) or raise a ConnectorError."""
+        """Carry out an OutboundMessage of one of `kinds`; return its result (the messenger's id of the
+        message sent, of the topic created; "" when there is none) or raise a ConnectorError. Called by the
+        outbound queue only."""
         raise NotImplementedError
+
+    def unsupported(self, message):
+        """The error of a message of a kind this messenger cannot carry out."""
+        return ConnectorError(f"{self.label or self.provider}: cannot {message.kind}")
+
+    def paced(self, message):
+        """Whether `message` counts against the chat's rate limits (a message in the chat does; a button's
+        answer does not)."""
+        return True
 
     def rate_limits(self):
         return RateLimits()
@@ -222,5 +268,7 @@ class Connector:
         a moment). Never raises."""
         yield
 
-    def acknowledge(self, event):
-        """Called once an event was processed, e.g. to answer a pressed button."""
+    def acknowledgement(self, event):
+        """The OutboundMessage that answers `event` on the messenger (Telegram: a pressed button's answer),
+        queued before the event is processed, or None."""
+        return None

@@ -227,15 +227,16 @@ class ChatbotDialog(models.Model):
             return self._chatbot_send(text, **kwargs)
         return self._chatbot_flow_say(step, **kwargs)
 
-    def _chatbot_send(self, text="", author_kind="bot", **kwargs):
+    def _chatbot_track_keyboard(self, outbound_message):
         # a reply keyboard (the share-phone button) stays under the chat until a message removes it: the
         # first message after the phone step that carries no buttons of its own does
-        if kwargs.get("keyboard"):
+        result = super()._chatbot_track_keyboard(outbound_message)
+        if outbound_message.keyboard:
             self.flow_keyboard = True
-        elif self.flow_keyboard and not kwargs.get("buttons"):
-            kwargs["remove_keyboard"] = True
+        elif self.flow_keyboard and not outbound_message.buttons:
+            outbound_message.remove_keyboard = True
             self.flow_keyboard = False
-        return super()._chatbot_send(text, author_kind=author_kind, **kwargs)
+        return result
 
     def _chatbot_flow_hand_over(self, step):
         operator_bot = self.bot_id.operator_bot_id

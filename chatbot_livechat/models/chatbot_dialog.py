@@ -2,8 +2,6 @@ import logging
 
 from odoo import models
 
-from odoo.addons.chatbot_base.tools.connector import OutboundMessage, RecipientBlocked
-
 _logger = logging.getLogger(__name__)
 
 
@@ -86,26 +84,20 @@ class ChatbotDialog(models.Model):
         elif message.outbound_id.provider_message_id and message.outbound_id.provider_message_id.isdigit():
             message.mail_message_id = int(message.outbound_id.provider_message_id)
 
-    def _chatbot_send(self, text="", author_kind="bot", **kwargs):
+    def _chatbot_deliver(self, message, outbound_message):
         session = self._chatbot_livechat_session()
-        if not session or self.env.context.get("chatbot_already_delivered"):
-            return super()._chatbot_send(text, author_kind=author_kind, **kwargs)
-        # the visitor's session is a table of this database: posted now, in this transaction, not queued
-        message = super(ChatbotDialog, self.with_context(chatbot_already_delivered=True))._chatbot_send(
-            text, author_kind=author_kind, **kwargs
+        if not session:
+            return super()._chatbot_deliver(message, outbound_message)
+        # The visitor waits in the widget for the bot's answer to come back with their own post, as with
+        # Odoo's chatbot, and the session is a table of this database: the row is sent at once, in this
+        # transaction, through the queue's own steps (a replayed request rolls it back with the rest).
+        outbound_message.chat_id = str(session.id)
+        row = self.env["chatbot.outbound"]._chatbot_enqueue(
+            self.channel_id, outbound_message, dialog=self, sender=self.sender_id, wake=False
         )
-        outbound = OutboundMessage(
-            chat_id=str(session.id),
-            text=text or "",
-            buttons=kwargs.get("buttons") or [],
-            attachment_ids=message.attachment_ids.ids,
-        )
-        try:
-            message.mail_message_id = self.channel_id._chatbot_connector().post(session, outbound)
-        except RecipientBlocked as error:
-            # the visitor left: the dialog keeps the message, as it keeps one to a person who blocked the bot
-            _logger.info("chatbot.dialog %s: not posted in the live chat: %s", self.id, error)
-        return message
+        message.outbound_id = row
+        if row._chatbot_send_now(self.channel_id._chatbot_connector()) == "sent":
+            message.mail_message_id = int(row.provider_message_id)
 
     def _chatbot_post_in_conversation(self, message):
         if self._chatbot_livechat_session():

@@ -24,6 +24,7 @@ class DiscussChannel(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
+        # chatbot_no_relay: posted by the suite itself (see chatbot_operator's discuss.channel)
         if self.channel_type == "livechat" and not self.env.context.get("chatbot_no_relay"):
             channel = self.livechat_channel_id._chatbot_channel()
             if channel and self._chatbot_livechat_is_visitor(message, channel):
@@ -79,14 +80,11 @@ class DiscussChannel(models.Model):
             # session when the visitor's message is (a failure stays in the queue, retried by its cron)
             self.env["chatbot.inbound"].sudo().browse(row_id)._process_one()
 
-    def _chatbot_relay_operator_message(self, message):
-        dialog = self.chatbot_dialog_id.sudo()
+    def _chatbot_is_customer_session(self, dialog):
+        # the operator wrote in the visitor's own session: the visitor has it; the dialog records it
         if dialog.channel_id.provider == "livechat" and dialog.sender_id.chat_id == str(self.id):
-            # the operator wrote in the visitor's own session: the visitor has it; the dialog records it
-            return super(
-                DiscussChannel, self.with_context(chatbot_already_delivered=True)
-            )._chatbot_relay_operator_message(message)
-        return super()._chatbot_relay_operator_message(message)
+            return True
+        return super()._chatbot_is_customer_session(dialog)
 
     def _close_livechat_session(self, **kwargs):
         dialogs = self.sudo().chatbot_dialog_id.filtered(lambda d: d.state != "closed")

@@ -138,6 +138,17 @@ class TestLivechat(LivechatCase):
         self.assertEqual(dialog.partner_id, portal.partner_id, "no second contact for a known customer")
         self.assertEqual(dialog.sender_id.partner_id, portal.partner_id)
 
+    def test_a_message_to_a_visitor_who_left_fails_with_the_reason_and_blocks_nobody(self):
+        session, guest = self.open_session()
+        dialog = self.visitor_says(session, guest, "hi")
+        session.livechat_active = False
+        sent = dialog._chatbot_send("Still there?")
+        self.assertEqual(
+            (sent.outbound_id.state, sent.outbound_id.error, sent.mail_message_id.id),
+            ("failed", "The visitor left the live chat.", False),
+        )
+        self.assertFalse(dialog.sender_id.is_blocked, "the visitor may come back in a new session")
+
     def test_bot_buttons_ride_on_the_message(self):
         session, guest = self.open_session()
         dialog = self.visitor_says(session, guest, "hi")
@@ -153,6 +164,9 @@ class TestLivechat(LivechatCase):
                 {"label": "Site", "data": "", "url": "https://e.com"},
             ],
         )
-        self.assertFalse(
-            dialog.message_ids.sorted("id")[-1].outbound_id, "no queue for the website's own table"
+        sent = dialog.message_ids.sorted("id")[-1]
+        self.assertEqual(
+            (sent.outbound_id.state, sent.outbound_id.provider_message_id, sent.mail_message_id),
+            ("sent", str(message.id), message),
+            "sent in the visitor's request, through the queue's own steps",
         )

@@ -1,24 +1,25 @@
-import json
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.chatbot_base.tests.common import set_online
-from odoo.addons.chatbot_telegram.tests.common import TOKEN, TelegramMixin, with_update_id
+from odoo.addons.chatbot_base.tests.common import fake_messenger, set_online
 
 # the operator works in another app (the Bots kanban): Discuss itself shows conversations in its own panel
 BOTS = "/odoo/action-chatbot_base.chatbot_bot_action"
 
 
 @tagged("chatbot", "post_install", "-at_install")
-class TestLivechatTours(TelegramMixin, HttpCase):
+class TestLivechatTours(HttpCase):
     """In real browsers: a website visitor answers a client bot in the live chat widget and is handed over;
-    the operator gets the pop-up and answers; the visitor sees it. A Telegram customer pops up the same way.
-    (This suite runs with every Bots addon installed: the Telegram side uses chatbot_telegram's fake.)"""
+    the operator gets the pop-up and answers; the visitor sees it. A messenger's customer (chatbot_base's
+    fake messenger) pops up the same way."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.setup_telegram()
+        cls.fake = cls.enterClassContext(fake_messenger())
+        cls.bot = cls.env["chatbot.bot"].create({"name": "Tour shop", "bot_type": "client"})
+        cls.channel = cls.env["chatbot.channel"].create(
+            {"name": "Messenger", "bot_id": cls.bot.id, "provider": "fake"}
+        )
         cls.operator_bot = cls.env["chatbot.bot"].create(
             {"name": "Tour consultations", "bot_type": "operator", "wait_start_message": False}
         )
@@ -72,34 +73,22 @@ class TestLivechatTours(TelegramMixin, HttpCase):
             cookies={guest._cookie_name: guest._format_auth_cookie()},
         )
 
-    def test_telegram_customer_pops_up_for_the_operator(self):
+    def test_messenger_customer_pops_up_for_the_operator(self):
         set_online(self.operator_user)
         self.bot.operator_bot_id = False
         self.channel.bot_id = self.operator_bot
-        self.connect()
-        update = with_update_id(
-            self.fake.make_message_update(
-                4343, "Hi from Telegram", {"id": 4343, "first_name": "Olena", "is_bot": False}
-            )
+        row_id = self.channel._chatbot_store_inbound(
+            {"id": "u1", "chat": 4343, "user": {"id": 4343, "name": "Olena"}, "text": "Hi from a messenger"}
         )
-        response = self.url_open(
-            f"/chatbot/telegram/{self.channel.sudo().webhook_key}",
-            data=json.dumps(update).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": self.channel.sudo().telegram_webhook_secret,
-            },
-        )
-        self.assertEqual(response.status_code, 200)
-        self.process_inbound()
+        self.env["chatbot.inbound"].browse(row_id)._process_one()
         dialog = self.env["chatbot.dialog"].search(
             [("bot_id", "=", self.operator_bot.id)], order="id desc", limit=1
         )
         self.assertEqual(dialog.operator_id.user_id, self.operator_user)
         self.assertEqual(dialog.discuss_channel_id.channel_type, "livechat")
-        self.start_tour(BOTS, "chatbot_livechat_telegram_popup_tour", login="live_tour_op")
-        self.send_outbound()
-        texts = [m.get("text") for m in self.fake.sent_messages(4343, token=TOKEN)]
+        self.start_tour(BOTS, "chatbot_livechat_messenger_popup_tour", login="live_tour_op")
+        self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
+        texts = [message.text for message in self.fake.sent if message.chat_id == "4343"]
         self.assertIn("Hello Olena, how can I help?", texts)
 
     def test_chat_page_is_public_for_bot_live_chats_only(self):

@@ -8,17 +8,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
 from odoo.addons.chatbot_base.models.chatbot_outbound import OUTBOUND_CRON
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, wake_cron
+from odoo.addons.chatbot_base.tools.queue import auto_commit
 
 from .chatbot_broadcast_recipient import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096  # Telegram's limit of one message's text
-CAPTION_LIMIT = 1024  # and of a file's caption
 BROADCAST_CRON = "chatbot_operator.ir_cron_chatbot_broadcast_send"
 # SMS of an SMS to Odoo's SMS gateway are sent in batches of this size (as sms.sms does)
 SMS_BATCH = 500
@@ -201,12 +199,13 @@ class ChatbotBroadcast(models.Model):
     @api.constrains("body", "attachment_ids")
     def _check_body(self):
         for broadcast in self:
-            limit = CAPTION_LIMIT if broadcast.attachment_ids else TEXT_LIMIT
-            if broadcast.body and len(broadcast.body) > limit:
+            channels = broadcast.bot_id.channel_ids
+            limit = channels._chatbot_text_limit(with_files=bool(broadcast.attachment_ids))
+            if limit and broadcast.body and len(broadcast.body) > limit:
                 raise ValidationError(
                     self.env._(
-                        "The message has %(length)s characters; the messenger takes %(limit)s at most"
-                        " (1024 under a file).",
+                        "The message has %(length)s characters; the bot's messengers take %(limit)s at most"
+                        " (fewer under a file).",
                         length=len(broadcast.body),
                         limit=limit,
                     )
@@ -447,10 +446,11 @@ class ChatbotBroadcast(models.Model):
                                          %(chats)s::varchar[], %(payloads)s::jsonb[])
                                   AS v(recipient_id, sender_id, chat_id, payload)
                 ), queued AS (
-                    INSERT INTO chatbot_outbound (channel_id, company_id, sender_id, chat_id, payload, state,
-                                                  attempts, next_try, broadcast_recipient_id,
+                    INSERT INTO chatbot_outbound (channel_id, company_id, sender_id, chat_id, kind, payload,
+                                                  state, attempts, next_try, broadcast_recipient_id,
                                                   create_uid, write_uid, create_date, write_date)
-                    SELECT %(channel)s, %(company)s, v.sender_id, v.chat_id, v.payload, 'queued', 0, %(now)s,
+                    SELECT %(channel)s, %(company)s, v.sender_id, v.chat_id, 'send', v.payload, 'queued', 0,
+                           %(now)s,
                            v.recipient_id, %(uid)s, %(uid)s,
                            now() at time zone 'UTC', now() at time zone 'UTC'
                       FROM v ORDER BY v.recipient_id

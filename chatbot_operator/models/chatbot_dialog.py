@@ -7,8 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
-from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
+from odoo.addons.chatbot_base.tools.queue import auto_commit
 
 from .chatbot_broadcast_button import OPTOUT_DATA
 
@@ -448,17 +448,9 @@ class ChatbotDialog(models.Model):
             text = f"{self._chatbot_customer_name()}: {message.body or ''}".strip()
             self._chatbot_send_to_operator(text, attachments=message.attachment_ids)
 
-    def _chatbot_send(self, text="", author_kind="bot", **kwargs):
-        message = super()._chatbot_send(text, author_kind=author_kind, **kwargs)
-        if self.discuss_channel_id and author_kind in ("bot", "system"):
+    def _chatbot_show_in_conversation(self, message):
+        if self.discuss_channel_id:
             self._chatbot_post_in_conversation(message)
-        return message
-
-    def _chatbot_on_operator_message(self, text, operator=None, attachments=None):
-        message = super()._chatbot_on_operator_message(text, operator=operator, attachments=attachments)
-        if self.discuss_channel_id and not self.env.context.get("chatbot_from_discuss"):
-            self._chatbot_post_in_conversation(message)
-        return message
 
     def _chatbot_send_to_operator(self, text, attachments=None):
         """A message to the messenger operator of the dialog, in their private chat with the bot."""

@@ -16,6 +16,8 @@ class DiscussChannel(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
+        # chatbot_no_relay: a message the suite posts itself (the customer's, the bot's); a context key
+        # because Odoo's message_post, which calls this hook, takes no parameter of ours
         if (
             self.chatbot_dialog_id
             and not self.env.context.get("chatbot_no_relay")
@@ -48,12 +50,21 @@ class DiscussChannel(models.Model):
         operator = (
             dialog.operator_id if dialog.operator_id.user_id == author_user else self.env["chatbot.operator"]
         )
-        sent = dialog.with_context(chatbot_from_discuss=True)._chatbot_on_operator_message(
-            text, operator=operator or None, attachments=attachments.sudo()
+        sent = dialog._chatbot_on_operator_message(
+            text,
+            operator=operator or None,
+            attachments=attachments.sudo(),
+            delivered=self._chatbot_is_customer_session(dialog),
+            from_conversation=True,
         )
         sent.mail_message_id = message
         if not operator:
             sent.author_user_id = author_user
+
+    def _chatbot_is_customer_session(self, dialog):
+        """Whether this conversation is the customer's own (a website visitor's live chat session): what
+        the operator writes here reaches them without the messenger (chatbot_livechat)."""
+        return False
 
     def execute_command_close(self, **kwargs):
         """/close in a dialog's conversation: end the dialog, the customer gets the completion text."""

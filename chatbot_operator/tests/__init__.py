@@ -3,7 +3,6 @@ from . import (
     test_broadcast,
     test_conversation,
     test_messenger_operator,
-    test_operator_group,
     test_routing,
     test_timeouts,
     test_ui,

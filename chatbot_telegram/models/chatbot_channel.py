@@ -1,9 +1,7 @@
 import logging
 import secrets
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from psycopg2.extensions import TransactionRollbackError
@@ -11,169 +9,19 @@ from psycopg2.extensions import TransactionRollbackError
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
-from odoo.addons.chatbot_base.models.chatbot_inbound import auto_commit
-from odoo.addons.chatbot_base.tools.connector import (
-    Connector,
-    ConnectorError,
-    MalformedEvent,
-    RateLimits,
-    RetryLater,
-    TransientError,
-)
+from odoo.addons.chatbot_base.tools.connector import ConnectorError, TransientError
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, wake_cron
+from odoo.addons.chatbot_base.tools.queue import auto_commit
 
-from ..tools.bot_api import DOWNLOAD_LIMIT, BotApi
-from ..tools.parse import parse_update, update_key
+from ..tools.connector import DEFAULT_API_URL, TelegramConnector
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.telegram.org"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 SYSTEM_GROUP = "base.group_system"
 WEBHOOK_PATH = "/chatbot/telegram/"
 POLL_SECONDS = 10  # one getUpdates long poll; a cron run does a bounded number of them
 POLL_CRON = "chatbot_telegram.ir_cron_chatbot_telegram_poll"
-
-
-# seconds of work on an update after which the customer sees "typing..."
-TYPING_AFTER = 0.5
-
-
-class TelegramConnector(Connector):
-    """Telegram's side of the connector interface: updates parsed with python-telegram-bot's types,
-    the Bot API called through a small synchronous client (tools/bot_api.py)."""
-
-    provider = "telegram"
-    label = "Telegram"
-
-    def api(self, timeout=10):
-        """The Bot API client of the channel. One per connector and timeout: a connector lives for one run of
-        one worker's thread (a queue run), so its HTTP connection is kept alive from one message to the next
-        instead of a new TCP connection per message."""
-        clients = self.__dict__.setdefault("_api_clients", {})
-        if timeout in clients:
-            return clients[timeout]
-        # sudo: the token is readable by system administrators only; the connector needs it to work
-        channel_sudo = self.channel.sudo()
-        if not channel_sudo.telegram_token:
-            raise ConnectorError(self.env._("Channel %(name)s has no bot token.", name=self.channel.name))
-        clients[timeout] = BotApi(
-            channel_sudo.telegram_token, channel_sudo.telegram_api_url or DEFAULT_API_URL, timeout=timeout
-        )
-        return clients[timeout]
-
-    def event_key(self, payload):
-        return update_key(payload)
-
-    def parse(self, payload):
-        """The update's events, their files downloaded. A file the parser could not read stays in its message
-        as a note (the text, caption and other files go on); an update that cannot be read at all raises
-        MalformedEvent: it fails at once, never retried."""
-        try:
-            events = parse_update(payload, bot_username=self.channel.telegram_bot_username)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
-            # the parser's messages never quote the payload
-            raise MalformedEvent(str(error) or type(error).__name__) from None
-        files = []
-        for file in (file for event in events for file in event.files):
-            if file.error:  # a file the parser could not read: nothing to download
-                file.error = self.env._(
-                    "A file the customer sent (Telegram %(kind)s) could not be read: it was left out.",
-                    kind=file.name,
-                )
-            else:
-                files.append(file)
-        if files:
-            api = self.api(timeout=30)
-            for file in files:
-                self._download(api, file)
-        return events
-
-    def _download(self, api, file):
-        """Fill file.data, or file.error when Telegram cannot give it (too big, gone). A transient
-        failure raises: the update is retried with back-off rather than stored without its file."""
-        if file.size and file.size > DOWNLOAD_LIMIT:
-            file.error = self.env._(
-                "The customer sent %(name)s (%(size)s MB): bots cannot download files over 20 MB.",
-                name=file.name,
-                size=round(file.size / 1048576, 1),
-            )
-            return
-        try:
-            info = api.get_file(file.file_ref)
-            file.data = api.download_file(info["file_path"])
-        except TransientError:
-            raise
-        except ConnectorError as error:
-            file.error = self.env._(
-                "The file %(name)s could not be downloaded: %(error)s", name=file.name, error=error
-            )
-
-    def profile_photo(self, profile):
-        try:
-            return self.api().get_user_profile_photo(int(profile.external_id))
-        except (ConnectorError, ValueError) as error:
-            _logger.debug("channel %s: no profile photo: %s", self.channel.id, error)
-            return None
-
-    def send(self, message):
-        if self.channel.state != "connected":
-            raise ConnectorError(self.env._("Channel %(name)s is not connected.", name=self.channel.name))
-        # sudo: the files of a message queued by a user who may send it
-        attachments = [
-            (attachment.name, attachment.mimetype, attachment.raw)
-            for attachment in self.env["ir.attachment"].sudo().browse(message.attachment_ids).exists()
-        ]
-        try:
-            return self.api().send(message, attachments)
-        except RetryLater as error:
-            # A 429 holds the whole bot in practice (TELEGRAM.md), whichever chat triggered it.
-            raise RetryLater(str(error), error.retry_after, scope="channel") from None
-
-    @contextmanager
-    def working(self, chat_key):
-        """ "typing..." in the customer's chat when the work on their update takes more than TYPING_AFTER
-        seconds (a file to download, a slow handler); nothing for quick answers, which arrive first. Sent
-        from a timer thread, outside the transaction: it is ephemeral, and a replayed one is harmless."""
-        # sudo: the token is readable by system administrators only; read here, the thread has no ORM
-        channel_sudo = self.channel.sudo()
-        token = channel_sudo.telegram_token
-        if not chat_key or str(chat_key).startswith("-") or not token:
-            yield
-            return
-        api_url = channel_sudo.telegram_api_url or DEFAULT_API_URL
-        channel_id = self.channel.id
-
-        def typing():
-            try:
-                BotApi(token, api_url, timeout=5).send_chat_action(chat_key, "typing")
-            except Exception as error:  # noqa: BLE001 - a hint for the customer must never break anything
-                _logger.debug("channel %s: sendChatAction: %s", channel_id, error)
-
-        timer = threading.Timer(TYPING_AFTER, typing)
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
-
-    def acknowledge(self, event):
-        """Every pressed button is answered, or the customer's Telegram keeps spinning."""
-        if event.kind == "button" and event.callback_id:
-            try:
-                self.api(timeout=5).answer_callback_query(event.callback_id)
-            except ConnectorError as error:
-                # A replayed transaction answers twice; Telegram refuses the second, which is harmless.
-                _logger.debug("channel %s: answerCallbackQuery: %s", self.channel.id, error)
-
-    def rate_limits(self):
-        channel = self.channel
-        per_second = 1000.0 if channel.telegram_paid_broadcast else channel.telegram_rate_limit or 30.0
-        return RateLimits(per_second=per_second, per_chat_per_second=1.0, per_group_per_minute=20.0)
-
-    def is_group_chat(self, chat_id):
-        return str(chat_id).startswith("-")
 
 
 class ChatbotChannel(models.Model):
@@ -232,6 +80,10 @@ class ChatbotChannel(models.Model):
         "Paid broadcasts",
         help="Send with allow_paid_broadcast: up to 1000 messages a second, billed in Stars.",
     )
+
+    @api.model
+    def _chatbot_connector_classes(self):
+        return {**super()._chatbot_connector_classes(), "telegram": TelegramConnector}
 
     @api.model
     def _chatbot_system_fields(self):

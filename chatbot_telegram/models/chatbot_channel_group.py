@@ -12,26 +12,12 @@ from odoo.addons.chatbot_base.tools.connector import (
     TransientError,
 )
 
-from .chatbot_channel import TelegramConnector
+from ..tools.connector import GROUP_TIMEOUT
 
 _logger = logging.getLogger(__name__)
 
-GROUP_TIMEOUT = 5  # seconds: group calls run while a customer's update or a user's click waits
 GROUP_CHAT_ID_RE = re.compile(r"-\d{1,20}")
 GROUP_TYPES = ("group", "supergroup")
-
-
-class TelegramGroupConnector(TelegramConnector):
-    """The Telegram connector, which also remembers where the operators' group went when Telegram says the
-    group became a supergroup: the outbound queue resends the message to the new chat, and the channel must
-    relay there from now on."""
-
-    def send(self, message):
-        try:
-            return super().send(message)
-        except ChatMigrated as error:
-            self.channel._telegram_group_migrated(message.chat_id, error.new_chat_id)
-            raise
 
 
 class ChatbotChannel(models.Model):
@@ -55,11 +41,6 @@ class ChatbotChannel(models.Model):
         help="Read from Telegram: in a forum group every dialog gets its own topic.",
     )
 
-    @api.model
-    def _chatbot_connector_classes(self):
-        # the one registration of "telegram": TelegramConnector with the operators' group's needs
-        return {**super()._chatbot_connector_classes(), "telegram": TelegramGroupConnector}
-
     @api.constrains("telegram_group_chat_id")
     def _check_telegram_group_chat_id(self):
         for channel in self:
@@ -80,8 +61,9 @@ class ChatbotChannel(models.Model):
         return channels
 
     def write(self, vals):
-        """A new operators' group is read from Telegram at once (forum or not); the topics of the former
-        group mean nothing in the new one, so dialogs forget them and get new topics when relayed again."""
+        """A new operators' group is read from Telegram at once (forum or not), unless the writer says whether
+        it is a forum; the topics of the former group mean nothing in the new one, so dialogs forget them and
+        get new topics when relayed again."""
         if "telegram_group_chat_id" not in vals:
             return super().write(vals)
         before = {channel: channel.telegram_group_chat_id for channel in self}
@@ -91,8 +73,8 @@ class ChatbotChannel(models.Model):
             dialogs = self.env["chatbot.dialog"].search(
                 [("channel_id", "in", changed.ids), ("telegram_topic_id", "!=", False)]
             )
-            dialogs.write({"telegram_topic_id": False})
-            if not self.env.context.get("chatbot_telegram_no_group_check"):
+            dialogs.write({"telegram_topic_id": False, "telegram_topic_outbound_id": False})
+            if "telegram_group_is_forum" not in vals:
                 changed._telegram_refresh_group()
         return result
 
@@ -157,7 +139,7 @@ class ChatbotChannel(models.Model):
                 channel._telegram_read_group()
             except (ConnectorError, UserError) as error:
                 channel.write({"telegram_group_is_forum": False, "telegram_group_title": False})
-                channel._telegram_group_error("getChat", error)
+                channel._telegram_group_error(error)
 
     # ------------------------------------------------------------------------------------------
     # Calling the group
@@ -184,16 +166,14 @@ class ChatbotChannel(models.Model):
         _logger.info("channel %s: the operators' group became a supergroup", self.id)
         # sudo: Telegram told where the group went; whoever was sending to it records the new address.
         # A group that was just upgraded is not a forum: no need to ask Telegram.
-        self.sudo().with_context(chatbot_telegram_no_group_check=True).write(
-            {"telegram_group_chat_id": str(new_chat_id), "telegram_group_is_forum": False}
-        )
+        self.sudo().write({"telegram_group_chat_id": str(new_chat_id), "telegram_group_is_forum": False})
         return True
 
-    def _telegram_group_error(self, what, error):
-        """A failed call to the operators' group: logged and shown on the channel, never raised (the
-        customer's message and the dialog's state matter more than the group's copy of them)."""
+    def _telegram_group_error(self, error):
+        """A failed call to the operators' group: logged and shown on the channel (the customer's message and
+        the dialog's state matter more than the group's copy of them)."""
         self.ensure_one()
-        _logger.warning("channel %s: operators' group, %s failed: %s", self.id, what, error)
+        _logger.warning("channel %s: operators' group: %s", self.id, error)
         # sudo: the problem is shown to the administrators whoever ran into it (a processor, an operator)
         self.sudo().status_message = self.env._("Operators' group: %(error)s", error=error)
 

@@ -25,7 +25,6 @@ class ChatbotDialogMessage(models.Model):
         "Message id in the operators' group",
         compute="_compute_telegram_group_message_id",
         store=True,
-        readonly=False,
         copy=False,
         index="btree_not_null",
         help="An operator's reply to this message in the group answers its dialog.",
@@ -34,23 +33,14 @@ class ChatbotDialogMessage(models.Model):
     @api.depends("telegram_group_outbound_id.provider_message_id")
     def _compute_telegram_group_message_id(self):
         for message in self:
-            if message.telegram_group_outbound_id:
-                # queued text: the group's id of the message is known once the queue sent it
-                message.telegram_group_message_id = message.telegram_group_outbound_id.provider_message_id
-            else:
-                # copied at once (copyMessage): the id was written directly, and stays
-                message.telegram_group_message_id = message.telegram_group_message_id
+            # the group's id of the relayed message is known once the queue sent it
+            relay = message.telegram_group_outbound_id
+            message.telegram_group_message_id = relay.provider_message_id or False
 
     @api.model_create_multi
     def create(self, vals_list):
-        # chatbot.dialog._chatbot_receive names the customer's Telegram message that came with files
         for vals in vals_list:
             if not vals.get("telegram_group_outbound_id"):
                 # nothing relayed yet: given, the stored compute does not read the new row back
                 vals.setdefault("telegram_group_message_id", False)
-        files_of = self.env.context.get("chatbot_telegram_files_of")
-        if files_of:
-            for vals in vals_list:
-                if vals.get("direction") == "in" and vals.get("external_id") == files_of:
-                    vals["telegram_has_files"] = True
         return super().create(vals_list)

@@ -47,7 +47,7 @@ class TestMessages(TelegramCase):
 
         with (
             patch.object(Channel, "_chatbot_process_event", slow),
-            patch("odoo.addons.chatbot_telegram.models.chatbot_channel.TYPING_AFTER", 0.05),
+            patch("odoo.addons.chatbot_telegram.tools.connector.TYPING_AFTER", 0.05),
         ):
             self.receive(self.fake.make_message_update(9031, "A slow question"))
         typing = self.fake.calls_for("sendChatAction", chat_id=9031)
@@ -134,7 +134,12 @@ class TestMessages(TelegramCase):
         self.receive(self.fake.make_message_update(9007, "hi"))
         self.receive(self.fake.make_callback_update(9007, "answer:yes", message_id=1))
         self.assertEqual(self.dialog_of(9007).message_ids[-1].button_data, "answer:yes")
+        answer = self.env["chatbot.outbound"].search([("kind", "=", "answer"), ("chat_id", "=", "9007")])
+        self.assertEqual(answer.state, "queued", "answered by the queue, after the update's transaction")
+        self.assertFalse(self.fake.calls_for("answerCallbackQuery"))
+        self.send_outbound()
         self.assertEqual(len(self.fake.calls_for("answerCallbackQuery")), 1)
+        self.assertEqual(answer.state, "sent")
 
     def test_blocking_the_bot_marks_the_sender(self):
         self.receive(self.fake.make_message_update(9008, "hi"))

@@ -98,7 +98,8 @@ class TestOperatorGroup(TelegramCase):
         )
 
     def test_check_group_action(self):
-        self.channel.with_context(chatbot_telegram_no_group_check=True).telegram_group_chat_id = str(FORUM)
+        # the writer says the group is no forum: nothing is read from Telegram
+        self.channel.write({"telegram_group_chat_id": str(FORUM), "telegram_group_is_forum": False})
         self.assertFalse(self.channel.telegram_group_is_forum)
         self.assertFalse(self.fake.calls_for("getChat"))
         self.channel.with_user(self.sysadmin).action_telegram_check_group()
@@ -143,13 +144,15 @@ class TestOperatorGroup(TelegramCase):
         self.set_group(FORUM)
         dialog, first = self.customer_says(9101, "My kettle leaks")
         self.relay(dialog, first)
-        topic = int(dialog.telegram_topic_id)
-        self.assertEqual(self.fake.topics(FORUM)[topic]["name"], f"{dialog.code} · Ada Lovelace")
         self.assertEqual(first.telegram_group_outbound_id.state, "queued")
+        self.assertEqual(dialog.telegram_topic_outbound_id.kind, "topic_create")
+        self.assertFalse(self.fake.calls_for("createForumTopic"), "nothing is called before the queue sends")
         same_dialog, second = self.customer_says(9101, "Since yesterday")
         self.assertEqual(same_dialog, dialog)
         self.relay(dialog, second)
         self.send_outbound()
+        topic = int(dialog.telegram_topic_id)
+        self.assertEqual(self.fake.topics(FORUM)[topic]["name"], f"{dialog.code} · Ada Lovelace")
         self.assertEqual(len(self.fake.calls_for("createForumTopic")), 1)
         self.assertEqual(self.group_texts(FORUM), [("My kettle leaks", topic), ("Since yesterday", topic)])
         sent = self.fake.sent_messages(chat_id=FORUM)
@@ -164,7 +167,10 @@ class TestOperatorGroup(TelegramCase):
         outbound = message.telegram_group_outbound_id
         self.relay(dialog, message)
         self.assertEqual(message.telegram_group_outbound_id, outbound)
-        self.assertEqual(self.env["chatbot.outbound"].search_count([("chat_id", "=", str(FORUM))]), 1)
+        self.assertEqual(
+            self.env["chatbot.outbound"].search([("chat_id", "=", str(FORUM))]).mapped("kind"),
+            ["send", "topic_create"],
+        )
 
     def test_forum_photo_is_copied_into_the_topic(self):
         self.set_group(FORUM)
@@ -176,6 +182,7 @@ class TestOperatorGroup(TelegramCase):
         photo = dialog.message_ids[-1]
         self.assertTrue(photo.telegram_has_files)
         self.relay(dialog, photo)
+        self.send_outbound()
         copies = self.fake.calls_for("copyMessage", chat_id=FORUM)
         self.assertEqual(len(copies), 1)
         params = copies[0].params
@@ -187,7 +194,7 @@ class TestOperatorGroup(TelegramCase):
         copied = self.fake.sent_messages(chat_id=FORUM)[-1]
         self.assertEqual((copied["caption"], copied["message_thread_id"]), ("Look at this", topic))
         self.assertEqual(photo.telegram_group_message_id, str(copied["message_id"]))
-        self.assertFalse(photo.telegram_group_outbound_id)
+        self.assertEqual(photo.telegram_group_outbound_id.kind, "copy")
 
     def test_a_file_too_big_to_download_is_still_copied(self):
         self.set_group(FORUM)
@@ -200,6 +207,7 @@ class TestOperatorGroup(TelegramCase):
         message = dialog.message_ids
         self.assertEqual((message.telegram_has_files, bool(message.attachment_ids)), (True, False))
         self.relay(dialog, message)
+        self.send_outbound()
         self.assertEqual(len(self.fake.calls_for("copyMessage", chat_id=FORUM)), 1)
         self.assertEqual(self.fake.sent_messages(chat_id=FORUM)[-1]["video"]["file_id"], big)
 
@@ -215,6 +223,7 @@ class TestOperatorGroup(TelegramCase):
         self.send_outbound()
         sent = self.fake.sent_messages(chat_id=FORUM)
         self.assertEqual([("text" in m, "photo" in m) for m in sent], [(True, False), (False, True)])
+        self.assertEqual(len(self.fake.calls_for("copyMessage")), 1, "copied in its turn")
         self.assertEqual(sent[1]["caption"], "Look")
         self.assertEqual(photo.telegram_group_message_id, str(sent[1]["message_id"]))
 
@@ -222,14 +231,17 @@ class TestOperatorGroup(TelegramCase):
         self.set_group(FORUM)
         dialog, message = self.customer_says(9106, "Hi")
         self.relay(dialog, message)
-        topic = int(dialog.telegram_topic_id)
         partner = self.env["res.partner"].create({"name": "Taras Hnatiuk"})
-        dialog.with_user(self.processor).partner_id = partner
+        dialog.with_user(self.processor).partner_id = partner  # before the topic exists: renamed after
+        self.send_outbound()
+        topic = int(dialog.telegram_topic_id)
         self.assertEqual(self.fake.topics(FORUM)[topic]["name"], f"{dialog.code} · Taras Hnatiuk")
         self.assertEqual(len(self.fake.calls_for("editForumTopic")), 1)
         dialog.with_user(self.manager).action_close()
+        self.send_outbound()
         self.assertEqual((dialog.state, self.fake.topics(FORUM)[topic]["closed"]), ("closed", True))
         dialog.with_user(self.manager).state = "active"
+        self.send_outbound()
         self.assertFalse(self.fake.topics(FORUM)[topic]["closed"])
         self.assertEqual(
             [c.method for c in self.fake.calls if c.method.endswith("ForumTopic")],
@@ -241,24 +253,55 @@ class TestOperatorGroup(TelegramCase):
         self.set_group(FORUM)
         dialog, message = self.customer_says(9107, "Hi")
         self.relay(dialog, message)
+        self.send_outbound()
         self.fake.fail_next(
             "closeForumTopic", kind="custom", status=400, description="Bad Request: not enough rights"
         )
         dialog.with_user(self.manager).action_close()
         self.assertEqual(dialog.state, "closed")
+        self.send_outbound()
+        closing = self.env["chatbot.outbound"].search(
+            [("dialog_id", "=", dialog.id), ("kind", "=", "topic_close")]
+        )
+        self.assertEqual(closing.state, "failed")
         self.assertEqual(
             self.channel.status_message,
             "Operators' group: Telegram closeForumTopic: Bad Request: not enough rights",
         )
 
+    def test_a_topic_that_cannot_be_made_leaves_the_messages_in_general_with_the_name(self):
+        self.set_group(FORUM)
+        self.fake.fail_next(
+            "createForumTopic", kind="custom", status=400, description="Bad Request: not enough rights"
+        )
+        dialog, first = self.customer_says(9119, "Hi")
+        self.relay(dialog, first)
+        self.receive(self.photo_update(9119, "Look"))
+        photo = dialog.message_ids[-1]
+        self.relay(dialog, photo)
+        self.send_outbound()
+        self.assertFalse(dialog.telegram_topic_id)
+        self.assertEqual(self.group_texts(FORUM)[0], ("Ada Lovelace:\nHi", None))
+        copied = self.fake.sent_messages(chat_id=FORUM)[-1]
+        self.assertEqual((copied["caption"], copied.get("message_thread_id")), ("Ada Lovelace:\nLook", None))
+        self.assertIn("not enough rights", self.channel.status_message)
+        # the next message tries again
+        _dialog, again = self.customer_says(9119, "Anyone?")
+        self.relay(dialog, again)
+        self.send_outbound()
+        self.assertTrue(dialog.telegram_topic_id)
+        self.assertEqual(self.group_texts(FORUM)[-1], ("Anyone?", int(dialog.telegram_topic_id)))
+
     def test_a_new_dialog_gets_a_new_topic(self):
         self.set_group(FORUM)
         dialog, message = self.customer_says(9108, "Hi")
         self.relay(dialog, message)
+        self.send_outbound()
         dialog.action_close()
         new_dialog, new_message = self.customer_says(9108, "Me again")
         self.assertNotEqual(new_dialog, dialog)
         self.relay(new_dialog, new_message)
+        self.send_outbound()
         self.assertNotEqual(new_dialog.telegram_topic_id, dialog.telegram_topic_id)
         self.assertEqual(len(self.fake.calls_for("createForumTopic")), 2)
         self.assertFalse(self.fake.calls_for("reopenForumTopic"))
@@ -267,6 +310,7 @@ class TestOperatorGroup(TelegramCase):
         self.set_group(FORUM)
         dialog, message = self.customer_says(9109, "Hi")
         self.relay(dialog, message)
+        self.send_outbound()
         self.assertTrue(dialog.telegram_topic_id)
         self.set_group(GROUP)
         self.assertFalse(dialog.telegram_topic_id)
@@ -278,6 +322,7 @@ class TestOperatorGroup(TelegramCase):
         operator = self.make_operator(OPERATOR_USER)
         dialog, message = self.customer_says(9110, "Where is my order?")
         self.relay(dialog, message)
+        self.send_outbound()
         topic = int(dialog.telegram_topic_id)
         _update, calls = self.operator_writes(
             FORUM,
@@ -326,6 +371,7 @@ class TestOperatorGroup(TelegramCase):
         self.receive(self.photo_update(9113, "Broken <lid> & handle"))
         dialog = self.dialog_of(9113)
         self.relay(dialog, dialog.message_ids)
+        self.send_outbound()
         copy = self.fake.calls_for("copyMessage", chat_id=GROUP)[0]
         self.assertEqual(copy.params["caption"], "Ada Lovelace:\nBroken &lt;lid&gt; &amp; handle")
         self.assertEqual(
@@ -401,6 +447,7 @@ class TestOperatorGroup(TelegramCase):
         self.receive(self.photo_update(9118, "Look"))
         dialog = self.dialog_of(9118)
         self.relay(dialog, dialog.message_ids)
+        self.send_outbound()
         self.assertEqual(self.channel.telegram_group_chat_id, "-1004002")
         self.assertEqual(
             [c.params["chat_id"] for c in self.fake.calls_for("copyMessage")], [BASIC_GROUP, -1004002]

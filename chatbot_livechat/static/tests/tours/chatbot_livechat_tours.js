@@ -33,11 +33,11 @@ registry.category("web_tour.tours").add("chatbot_livechat_operator_tour", {
     ],
 });
 
-registry.category("web_tour.tours").add("chatbot_livechat_telegram_popup_tour", {
+registry.category("web_tour.tours").add("chatbot_livechat_messenger_popup_tour", {
     steps: () => [
         {
-            content: "The Telegram customer's dialog pops up as a chat window",
-            trigger: ".o-mail-ChatWindow .o-mail-Message:contains('Hi from Telegram')",
+            content: "The messenger customer's dialog pops up as a chat window",
+            trigger: ".o-mail-ChatWindow .o-mail-Message:contains('Hi from a messenger')",
         },
         { trigger: ".o-mail-ChatWindow .o-mail-Composer-input", run: "edit Hello Olena, how can I help?" },
         { trigger: ".o-mail-ChatWindow .o-mail-Composer-send:enabled", run: "click" },

@@ -19,7 +19,7 @@ registry.category("web_tour.tours").add("chatbot_operator_answer_tour", {
             trigger: ".o-mail-DiscussSidebar-item:contains('Olena')",
             run: "click",
         },
-        { content: "with the customer's message", trigger: ".o-mail-Message-body:contains('Hello from Telegram')" },
+        { content: "with the customer's message", trigger: ".o-mail-Message-body:contains('Hello from a messenger')" },
         {
             content: "Answer",
             trigger: ".o-mail-Composer-input",
