@@ -66,6 +66,40 @@ def test_every_test_file_is_imported(addon):
     assert test_files <= imported, f"not imported: {sorted(test_files - imported)}"
 
 
+def _depends(addon):
+    with open(os.path.join(ROOT, addon, "__manifest__.py"), encoding="utf-8") as handle:
+        return ast.literal_eval(handle.read()).get("depends", [])
+
+
+def _our_dependencies(addon):
+    """The suite's addons that `addon` depends on, directly or not, itself included."""
+    seen, todo = set(), [addon]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in ADDONS:
+            continue
+        seen.add(name)
+        todo.extend(_depends(name))
+    return seen
+
+
+@pytest.mark.parametrize("addon", ADDONS)
+def test_an_addon_imports_only_the_addons_it_depends_on(addon):
+    """Code and tests of an addon import only the suite's addons it depends on: its tests run (and pass)
+    with just those installed."""
+    allowed = _our_dependencies(addon)
+    wrong = []
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, addon)):
+        for name in (n for n in files if n.endswith(".py")):
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as handle:
+                source = handle.read()
+            for other in re.findall(r"odoo\.addons\.(chatbot_\w+)", source):
+                if other not in allowed:
+                    wrong.append(f"{os.path.relpath(path, ROOT)} imports {other}")
+    assert not wrong, wrong
+
+
 def test_odoo_source_is_never_committed():
     files = tracked_files()
     assert not [f for f in files if re.search(r"(^|/)odoo/(release|http|fields)\.py$|(^|/)odoo-bin$", f)]
