@@ -698,8 +698,26 @@ def test_a_forum_group_gets_a_topic_per_dialog_closed_with_it(world):
         ),
     )
     assert wait_for(lambda: "It ships today" in texts(world, bot, chat), timeout=60)
-    say(world, bot, chat, "/end")
+
+    def topic_says(text):
+        world.fake.push_update(
+            bot.token,
+            world.fake.make_message_update(
+                forum, text, operator, message_thread_id=thread, is_topic_message=True
+            ),
+        )
+
+    # commands typed in the topic act on its dialog and never reach the customer
+    topic_says("/transfer")
+    assert wait_for(
+        lambda: any("Write /transfer and an operator's name" in (t or "") for t in texts(world, bot, forum)),
+        timeout=60,
+    )
+    topic_says("/end")
     assert wait_for(lambda: world.fake.topics(forum)[thread]["closed"], timeout=60)
     assert texts(world, bot, chat)[-1] == COMPLETED
     assert dialog_state(world, bot, chat) == "closed"
+    with odoo_env(world.reg) as env:
+        assert dialog_of(env, bot, chat).close_reason == "operator"
+    assert not [t for t in texts(world, bot, chat) if (t or "").startswith("/")]
     assert len(world.fake.calls_for("createForumTopic", chat_id=forum)) == 1

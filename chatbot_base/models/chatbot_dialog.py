@@ -179,7 +179,29 @@ class ChatbotDialog(models.Model):
             return self.env._("Shared phone number: %(phone)s", phone=event.contact_phone)
         if event.location:
             return self.env._("Location: %(lat)s, %(lon)s", lat=event.location[0], lon=event.location[1])
+        if event.button_data:
+            # the pressed button, as the customer sees it: the transcript shows their answer
+            return self._chatbot_button_label(event.button_data) or self.env._(
+                "Pressed a button (%(data)s)", data=event.button_data
+            )
         return "\n".join(notes) or False
+
+    def _chatbot_button_label(self, data):
+        """The label of the button carrying `data` among the last messages the bot sent in this dialog."""
+        self.ensure_one()
+        sent = (
+            self.env["chatbot.outbound"]
+            .sudo()
+            .search_fetch(
+                [("dialog_id", "=", self.id), ("kind", "=", "send")], ["payload"], order="id desc", limit=20
+            )
+        )
+        for row in sent:
+            for line in (row.payload or {}).get("buttons") or []:
+                for button in line:
+                    if button.get("data") == data:
+                        return button.get("label") or ""
+        return ""
 
     def _chatbot_store_files(self, files):
         attachments = self.env["ir.attachment"]
@@ -307,6 +329,13 @@ class ChatbotDialog(models.Model):
             delivered=delivered,
             from_conversation=from_conversation,
         )
+
+    def _chatbot_operator_command(self, command, args=""):
+        """An operator typed the command `/<command> <args>` where they answer this dialog (a conversation,
+        a topic of the operators' group). Returns what the operator is told, or None when `command` is no
+        operator command (chatbot_operator adds them: /close, /end, /transfer). A command is never sent to
+        the customer."""
+        return None
 
     def action_close(self):
         """Close the dialog."""

@@ -1,8 +1,8 @@
-from markupsafe import Markup
-
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
+
+from odoo.addons.mail.tools.discuss import Store
 
 
 class DiscussChannel(models.Model):
@@ -13,6 +13,15 @@ class DiscussChannel(models.Model):
     chatbot_dialog_id = fields.Many2one(
         "chatbot.dialog", "Bot dialog", index="btree_not_null", ondelete="set null", readonly=True
     )
+
+    def _to_store(self, store: Store):
+        result = super()._to_store(store)
+        # the web client shows the dialog's actions (End, Transfer, the dialog) in its conversations
+        for channel in self.filtered("chatbot_dialog_id"):
+            # sudo: the state of the conversation's own dialog, for its members
+            dialog = channel.sudo().chatbot_dialog_id
+            store.add(channel, {"chatbotDialogId": dialog.id, "chatbotDialogOpen": dialog.state != "closed"})
+        return result
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
@@ -35,6 +44,9 @@ class DiscussChannel(models.Model):
         if not author_user or author_user.share or message.author_id == dialog.partner_id:
             return
         dialog.with_user(author_user)._chatbot_check_operator_rights()
+        text = html2plaintext(message.body or "").strip()
+        if text.startswith("/") and self._chatbot_run_typed_command(dialog.with_user(author_user), text):
+            return  # a command the web client did not catch (another client, a script): never sent as text
         if dialog.state == "closed":
             raise UserError(
                 self.env._(
@@ -43,7 +55,6 @@ class DiscussChannel(models.Model):
                     code=dialog.code,
                 )
             )
-        text = html2plaintext(message.body or "").strip()
         attachments = message.attachment_ids
         if not text and not attachments:
             return
@@ -61,55 +72,51 @@ class DiscussChannel(models.Model):
         if not operator:
             sent.author_user_id = author_user
 
+    def _chatbot_run_typed_command(self, dialog, text):
+        """Run `text`, "/command args", when it is an operator command; returns whether it was one."""
+        command, _space, args = text[1:].partition(" ")
+        try:
+            reply = dialog._chatbot_operator_command(command, args)
+        except (UserError, AccessError) as error:
+            reply = str(error)
+        if reply is None:
+            return False
+        self.env.user._bus_send_transient_message(self, reply)
+        return True
+
     def _chatbot_is_customer_session(self, dialog):
         """Whether this conversation is the customer's own (a website visitor's live chat session): what
         the operator writes here reaches them without the messenger (chatbot_livechat)."""
         return False
 
-    def execute_command_close(self, **kwargs):
-        """/close in a dialog's conversation: end the dialog, the customer gets the completion text."""
+    def chatbot_refresh(self):
+        """The conversation's dialog state, sent to the web client again (after an action on the dialog)."""
         self.ensure_one()
-        if not self.chatbot_dialog_id:
-            self.env.user._bus_send_transient_message(self, self.env._("/close ends bot dialogs only."))
-            return
-        self.chatbot_dialog_id.action_end()
+        self._chatbot_refresh_dialog_state()
+
+    def _chatbot_refresh_dialog_state(self):
+        # sudo: the members learn the state of their conversation's dialog (its actions follow it)
+        self.sudo()._bus_send_store(self)
+
+    def execute_command_close(self, **kwargs):
+        """/close in a dialog's conversation: end the dialog, the customer gets the completion message.
+        Returns what the operator is told (the web client shows it to them only)."""
+        return self._chatbot_execute_operator_command("close", "")
 
     def execute_command_transfer(self, body="", **kwargs):
         """/transfer <name> in a dialog's conversation: hand the dialog to that operator of the bot (with no
-        name: the list of operators who have room)."""
+        name: the list of operators and their load). Returns what the operator is told."""
+        return self._chatbot_execute_operator_command("transfer", (body or "").partition(" ")[2])
+
+    def _chatbot_execute_operator_command(self, command, args):
+        """Run an operator's command on the conversation's dialog; returns the outcome for the operator."""
         self.ensure_one()
         dialog = self.chatbot_dialog_id
         if not dialog:
-            self.env.user._bus_send_transient_message(
-                self, self.env._("/transfer hands on bot dialogs only.")
-            )
-            return
-        name = (body or "").partition(" ")[2].strip()
-        operators = (
-            self.env["chatbot.operator"]
-            .sudo()
-            .search(
-                [
-                    ("bot_id", "=", dialog.sudo().operator_bot_id.id),
-                    ("id", "!=", dialog.sudo().operator_id.id),
-                ]
-            )
-        )
-        chosen = operators.filtered(lambda o: name and name.lower() in (o.name or "").lower())
-        if len(chosen) != 1:
-            listing = ", ".join(
-                f"{o.name} ({o.active_dialog_count}, {dict(o._fields['status'].selection)[o.status]})"
-                for o in operators
-            ) or self.env._("none")
-            self.env.user._bus_send_transient_message(
-                self,
-                Markup("%s<br/>%s")
-                % (
-                    self.env._("Write /transfer and an operator's name.")
-                    if not chosen
-                    else self.env._("Several operators match: be more precise."),
-                    self.env._("Operators: %(list)s", list=listing),
-                ),
-            )
-            return
-        dialog.action_transfer(chosen)
+            return self.env._("/%(command)s acts on bot dialogs only.", command=command)
+        try:
+            reply = dialog._chatbot_operator_command(command, args)
+        except (UserError, AccessError) as error:
+            reply = str(error)
+        self._chatbot_refresh_dialog_state()
+        return reply or ""

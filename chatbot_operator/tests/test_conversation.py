@@ -1,5 +1,9 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.chatbot_base.tests.common import set_online
 
 from .common import OperatorCase
 
@@ -94,6 +98,118 @@ class TestConversation(OperatorCase):
         # the greeting is not sent again
         greetings = [t for t in self.texts_to(self.dialog) if "connected to chat" in t]
         self.assertEqual(len(greetings), 1)
+
+    def test_a_command_posted_as_a_message_is_run_never_sent(self):
+        # the web client runs /close itself; another client (the mobile app, a script) posts it as text
+        self.channel_d.with_user(self.user).message_post(
+            body="/close", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual((self.dialog.state, self.dialog.close_reason), ("closed", "operator"))
+        sent = self.send_all()
+        self.assertNotIn("/close", sent)
+        self.assertEqual(self.texts_to(self.dialog)[-1], "Consultation completed")
+
+    def test_transfer_without_a_name_lists_the_operators_and_sends_nothing(self):
+        before = self.texts_to(self.dialog)
+        with patch.object(type(self.env["res.users"]), "_bus_send_transient_message") as told:
+            self.channel_d.with_user(self.user).message_post(
+                body="/transfer", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        self.assertEqual(self.dialog.operator_id, self.operator, "nobody chosen: it stays")
+        reply = told.call_args.args[1]
+        self.assertIn("Write /transfer and an operator's name.", reply)
+        for other in self.operators - self.operator:
+            self.assertIn(other.name, reply)
+        self.assertEqual(self.texts_to(self.dialog), before, "the customer gets nothing")
+
+    def test_an_unknown_slash_text_is_an_answer(self):
+        self.channel_d.with_user(self.user).message_post(
+            body="/10 is the code", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual(self.texts_to(self.dialog)[-1], "/10 is the code")
+
+    # --- transfer (seed 002)
+
+    def transfer_form(self, user=None, **values):
+        return (
+            self.env["chatbot.transfer"]
+            .with_user(user or self.user)
+            .create({"dialog_id": self.dialog.id, **values})
+        )
+
+    def test_transfer_form_lists_every_operator_with_their_state(self):
+        busy, off = self.operators - self.operator
+        busy.active_dialog_count = 2  # the bot's max parallel chats
+        off.status = "inactive"
+        form = self.transfer_form()
+        mine = form.candidate_ids.filtered(lambda o: o.bot_id == self.bot)
+        self.assertEqual(mine, busy | off, "everyone but the dialog's operator")
+        self.assertEqual(
+            [(o.name, o.availability) for o in mine.sorted("id")],
+            [(busy.name, "full"), (off.name, "inactive")],
+        )
+        form.operator_id = busy
+        with self.assertRaisesRegex(UserError, "Chat limit reached"):
+            form.action_transfer()
+        self.assertEqual(self.dialog.operator_id, self.operator)
+
+    def test_transfer_to_an_operator_tells_the_customer_and_leaves_the_note(self):
+        target = (self.operators - self.operator)[0]
+        self.transfer_form(operator_id=target.id, note="Wants a refund for order 42").action_transfer()
+        self.assertEqual((self.dialog.operator_id, self.dialog.transfer_count), (target, 1))
+        self.assertIn(
+            "We are passing you to another consultant. Please wait a moment.", self.texts_to(self.dialog)
+        )
+        notes = self.channel_d.message_ids.filtered(lambda m: "Wants a refund for order 42" in str(m.body))
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"), "a note: never sent to the customer")
+        self.assertNotIn("Wants a refund", " ".join(self.send_all()))
+
+    def test_transfer_to_the_queue_of_another_department(self):
+        sales = self.env["chatbot.bot"].create({"name": "Sales desk", "bot_type": "operator"})
+        seller = new_test_user(
+            self.env,
+            "seller",
+            name="Sofia Seller",
+            groups="base.group_user,chatbot_base.chatbot_base_group_user",
+        )
+        set_online(seller)
+        sales.with_user(seller).action_join()
+        self.transfer_form(target="queue", operator_bot_id=sales.id).action_transfer()
+        self.assertEqual(
+            (self.dialog.state, self.dialog.operator_bot_id, self.dialog.operator_id.user_id),
+            ("active", sales, seller),
+        )
+        self.assertEqual(self.operator.active_dialog_count, 0, "the first operator is free again")
+        members = self.channel_d.channel_member_ids.partner_id
+        self.assertIn(seller.partner_id, members, "the same conversation, with the whole history")
+        self.assertNotIn(self.user.partner_id, members)
+        self.assertIn("Hello, my order is late", [b for _a, b in self.bodies()])
+
+    def test_transfer_to_a_queue_with_nobody_free_waits_and_tells_the_position(self):
+        sales = self.env["chatbot.bot"].create({"name": "Sales desk", "bot_type": "operator"})
+        seller = new_test_user(
+            self.env,
+            "seller2",
+            name="Sofia Seller",
+            groups="base.group_user,chatbot_base.chatbot_base_group_user",
+        )
+        set_online(seller)
+        sales.with_user(seller).action_join()
+        sales.operator_ids.status = "inactive"
+        self.dialog.with_user(self.user).action_transfer_to_queue(sales)
+        self.assertEqual((self.dialog.state, self.dialog.operator_id.id), ("waiting", False))
+        self.assertEqual(self.texts_to(self.dialog)[-1], "Sorry, no operator available")
+        self.say(1001, "Anyone?", 9)
+        sales.operator_ids.with_user(seller).chatbot_set_my_status("active")
+        self.assertEqual(self.dialog.operator_id.user_id, seller)
+        self.assertIn("Anyone?", [b for _a, b in self.bodies()], "what the customer wrote while waiting")
+
+    def test_a_user_cannot_transfer_someone_elses_dialog(self):
+        other = self.users[1] if self.users[1] != self.user else self.users[0]
+        target = self.operators.filtered(lambda o: o.user_id == other)
+        with self.assertRaises(AccessError):
+            self.transfer_form(user=other, operator_id=target.id).action_transfer()
 
     def test_user_cannot_close_someone_elses_dialog(self):
         other = self.users[1] if self.users[1] != self.user else self.users[0]

@@ -52,3 +52,41 @@ class TestOperatorTour(HttpCase):
         texts = [message.text for message in self.fake.sent if message.chat_id == "4242"]
         self.assertIn("How can I help you, Olena?", texts)
         self.assertIn("Iryna Operator connected to chat. Please start messaging!", texts)
+        # the commands typed in the conversation ran; neither reached the customer
+        self.assertEqual((dialog.state, dialog.close_reason), ("closed", "operator"))
+        self.assertEqual(texts[-1], "Consultation completed")
+        self.assertFalse([text for text in texts if text.startswith("/")], texts)
+
+    def test_operator_transfers_from_the_conversation_header(self):
+        self.bot.with_user(self.operator_user).action_join()
+        colleague, away = (
+            new_test_user(
+                self.env, login, name=name, groups="base.group_user,chatbot_base.chatbot_base_group_user"
+            )
+            for login, name in (("tour_colleague", "Petro Colleague"), ("tour_away", "Oksana Away"))
+        )
+        for user in (colleague, away):
+            self.bot.with_user(user).action_join()
+        operators = {o.user_id: o for o in self.bot.operator_ids}
+        operators[away].status = "inactive"
+        operators[colleague].status = "inactive"  # the customer goes to the tour's operator first
+        set_online(self.operator_user | colleague | away)
+        row_id = self.channel._chatbot_store_inbound(
+            {
+                "id": "u2",
+                "chat": 4343,
+                "user": {"id": 4343, "name": "Taras"},
+                "text": "I need the sales department",
+            }
+        )
+        self.env["chatbot.inbound"].browse(row_id)._process_one()
+        dialog = self.env["chatbot.dialog"].search([("bot_id", "=", self.bot.id)], order="id desc", limit=1)
+        self.assertEqual(dialog.operator_id.user_id, self.operator_user)
+        operators[colleague].status = "active"
+
+        self.start_tour("/odoo/discuss", "chatbot_operator_transfer_tour", login="tour_operator")
+        self.assertEqual((dialog.operator_id.user_id, dialog.transfer_count), (colleague, 1))
+        self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
+        texts = [message.text for message in self.fake.sent if message.chat_id == "4343"]
+        self.assertIn("We are passing you to another consultant. Please wait a moment.", texts)
+        self.assertFalse([text for text in texts if "refund" in text], "the note stays with the operators")

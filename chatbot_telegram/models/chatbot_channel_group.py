@@ -223,6 +223,19 @@ class ChatbotChannel(models.Model):
             # another bot relays into the same group: that bot answers its own dialogs
             _logger.debug("channel %s: group message for channel %s ignored", self.id, dialog.channel_id.id)
             return Dialog
+        if event.command:
+            # a command typed in the dialog's topic (or in reply to its message) acts on the dialog and is
+            # never relayed; the group's members are the bot's operators
+            # sudo: the group's operators act for the bot, whoever Telegram says they are
+            reply = dialog.sudo()._chatbot_operator_command(event.command, event.command_args)
+            if reply is None:
+                reply = self.env._(
+                    "/%(command)s is no command here: /end closes this dialog, /transfer and a name hands it "
+                    "to an operator.",
+                    command=event.command,
+                )
+            self._telegram_group_hint(event, reply)
+            return dialog
         attachments = self.env["ir.attachment"].browse(dialog._chatbot_store_files(event.files))
         text = dialog._chatbot_event_text(event) or ""
         if not text.strip() and not attachments:

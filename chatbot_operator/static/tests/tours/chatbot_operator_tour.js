@@ -30,5 +30,58 @@ registry.category("web_tour.tours").add("chatbot_operator_answer_tour", {
             content: "The answer is posted",
             trigger: ".o-mail-Message-body:contains('How can I help you, Olena?')",
         },
+        {
+            content: "Type /transfer without a name",
+            trigger: ".o-mail-Composer-input",
+            run: "edit /transfer ",
+        },
+        { trigger: ".o-mail-Composer-send:enabled", run: "click" },
+        {
+            content: "Only the operator is told whom to name",
+            trigger: ".o-mail-Message:contains('Write /transfer and an operator')",
+        },
+        {
+            content: "Type /close",
+            trigger: ".o-mail-Composer-input",
+            run: "edit /close ",
+        },
+        { trigger: ".o-mail-Composer-send:enabled", run: "click" },
+        {
+            content: "The dialog ends: the customer's completion text is in the conversation",
+            trigger: ".o-mail-Message-body:contains('Consultation completed')",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("chatbot_operator_transfer_tour", {
+    url: "/odoo/discuss",
+    steps: () => [
+        {
+            content: "The customer's dialog is in Discuss",
+            trigger: ".o-mail-DiscussSidebar-item:contains('Taras')",
+            run: "click",
+        },
+        { trigger: ".o-mail-Message-body:contains('I need the sales department')" },
+        {
+            content: "The dialog's Transfer action in the conversation's header",
+            trigger: "button[name='chatbot-transfer']",
+            run: "click",
+        },
+        {
+            content: "The form lists every operator with their state",
+            trigger: ".modal .o_data_row:contains('Petro Colleague'):contains('Active')",
+        },
+        { trigger: ".modal .o_data_row:contains('Oksana Away'):contains('Inactive')" },
+        { trigger: ".modal .o_field_widget[name=operator_id] input", run: "edit Petro" },
+        {
+            trigger: ".o-autocomplete--dropdown-item > a:contains('Petro Colleague')",
+            run: "click",
+        },
+        { trigger: ".modal .o_field_widget[name=note] textarea", run: "edit Wants a refund for order 42" },
+        { trigger: ".modal button[name=action_transfer]", run: "click" },
+        {
+            content: "Handed over",
+            trigger: ".o_notification:contains('handed to Petro Colleague')",
+        },
     ],
 });
