@@ -205,6 +205,42 @@ class TestFlow(ClientCase):
         self.assertEqual(dialog.state, "closed")
         self.assertEqual(self.bot_texts(dialog)[-1], "Consultation completed")
 
+    def test_the_transcript_shows_pressed_buttons_and_the_bots_name(self):
+        steps = self.sales_flow()
+        self.say("/start")
+        dialog = self.press(steps[1].answer_ids[0])
+        pressed = dialog.message_ids.filtered(lambda m: m.direction == "in")[-1]
+        self.assertEqual((pressed.body, pressed.button_data), ("Buy", f"a:{steps[1].answer_ids[0].id}"))
+        dialog = self.say("+380671234567")
+        conversation = dialog.discuss_channel_id
+        self.assertTrue(conversation, "handed over to an Odoo operator")
+        posted = [
+            (m.author_id.name, m.body.striptags() if hasattr(m.body, "striptags") else m.body)
+            for m in conversation.message_ids.sorted("id")
+            if m.message_type == "comment"
+        ]
+        self.assertIn((self.bot.name, "What brings you here?"), posted, "the bot's question, by the bot")
+        customer = dialog.partner_id.name
+        self.assertIn((customer, "Buy"), posted, "the customer's answer, by the customer")
+
+    def test_the_operator_bots_card_counts_the_dialogs_it_served(self):
+        steps = self.sales_flow()
+        operator_bot = self.bot.operator_bot_id
+        before = (operator_bot.dialog_count, operator_bot.sender_count)
+        self.say("/start")
+        self.press(steps[1].answer_ids[0])
+        dialog = self.say("+380671234567")
+        self.assertEqual(dialog.operator_bot_id, operator_bot)
+        operator_bot.invalidate_recordset(["dialog_count", "open_dialog_count", "sender_count"])
+        self.assertEqual(
+            (operator_bot.dialog_count, operator_bot.sender_count), (before[0] + 1, before[1] + 1)
+        )
+        self.assertEqual(operator_bot.open_dialog_count, 1)
+        listed = self.env["chatbot.dialog"].search(operator_bot.action_view_dialogs()["domain"])
+        self.assertIn(dialog, listed)
+        senders = self.env["chatbot.sender"].search(operator_bot.action_view_senders()["domain"])
+        self.assertIn(dialog.sender_id, senders)
+
     def test_texts_of_the_client_bot_at_hand_over(self):
         self.flow({"step_type": "operator", "text": "Calling someone."})
         self.bot.text_how_to_end = "Type /end to finish."

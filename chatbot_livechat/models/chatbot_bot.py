@@ -18,13 +18,6 @@ class ChatbotBot(models.Model):
         help="Operator bots: the website live chat whose sessions are this bot's conversations with its Odoo "
         "operators (created with the bot). Its operators are the bot's.",
     )
-    livechat_partner_id = fields.Many2one(
-        "res.partner",
-        "Speaks as",
-        readonly=True,
-        ondelete="set null",
-        help="The contact the bot writes as in website live chats (created on first use).",
-    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -59,16 +52,6 @@ class ChatbotBot(models.Model):
                         "state": "connected",
                     }
                 )
-
-    def _chatbot_livechat_partner(self):
-        """The contact the bot writes as in a website live chat."""
-        self.ensure_one()
-        bot = self.sudo()  # sudo: the bot's own contact, created once
-        if not bot.livechat_partner_id:
-            bot.livechat_partner_id = (
-                self.env["res.partner"].sudo().create({"name": bot.name, "active": True, "company_id": False})
-            )
-        return bot.livechat_partner_id
 
     def action_join(self):
         result = super().action_join()

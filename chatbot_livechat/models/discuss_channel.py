@@ -38,7 +38,7 @@ class DiscussChannel(models.Model):
         if message.author_guest_id:
             return True
         author = message.author_id
-        if not author or author in (self.livechat_operator_id, channel.bot_id.sudo().livechat_partner_id):
+        if not author or author in (self.livechat_operator_id, channel.bot_id.sudo().partner_id):
             return False
         # sudo: res.users - whether the author is an employee (an operator) or a customer
         users = author.sudo().user_ids

@@ -41,7 +41,7 @@ class ImLivechatChannel(models.Model):
                 lang=lang,
             )
         # the bot is the session's first "operator"; its routing brings an Odoo operator in later
-        bot_partner = channel.bot_id._chatbot_livechat_partner()
+        bot_partner = channel.bot_id._chatbot_partner()
         members = [fields.Command.create({"partner_id": bot_partner.id})]
         visitor = self.env["res.users"].browse(user_id) if user_id else self.env["res.users"]
         if visitor and visitor.active:

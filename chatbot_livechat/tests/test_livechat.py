@@ -70,9 +70,7 @@ class TestLivechat(LivechatCase):
 
     def test_website_visitor_enters_the_bot_and_gets_an_operator(self):
         session, guest = self.open_session("Visitor 7")
-        self.assertEqual(
-            session.livechat_operator_id, self.bot.livechat_partner_id, "the bot opens the session"
-        )
+        self.assertEqual(session.livechat_operator_id, self.bot.partner_id, "the bot opens the session")
         dialog = self.visitor_says(session, guest, "Hello, I need help")
         self.assertTrue(dialog, "the visitor's message went to the bot")
         self.assertEqual(dialog.sender_id.external_id, f"guest-{guest.id}")
@@ -156,7 +154,7 @@ class TestLivechat(LivechatCase):
             "Pick one", buttons=[[Button("Buy", data="a:1")], [Button("Site", url="https://e.com")]]
         )
         message = session.message_ids.sorted("id")[-1]
-        self.assertEqual(message.author_id, self.bot.livechat_partner_id, "posted at once, by the bot")
+        self.assertEqual(message.author_id, self.bot.partner_id, "posted at once, by the bot")
         self.assertEqual(
             message.chatbot_buttons,
             [

@@ -73,7 +73,7 @@ class LivechatConnector(Connector):
         ]
         posted = session.with_context(chatbot_no_relay=True).message_post(
             body=body,
-            author_id=self.channel.bot_id._chatbot_livechat_partner().id,
+            author_id=self.channel.bot_id._chatbot_partner().id,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             attachment_ids=list(message.attachment_ids),

@@ -16,6 +16,7 @@ DEFAULT_TEXTS = {
     "text_timeout": "Thank you for contacting us. We will contact you as soon as possible.",
     "text_queue": "All operators are busy. You are number {position} in the queue.",
     "text_optout": "You will get no more broadcasts from us.",
+    "text_transfer": "We are passing you to another consultant. Please wait a moment.",
 }
 
 
@@ -89,6 +90,11 @@ class ChatbotBot(models.Model):
         "text_optout",
         "Sent to a customer who sends /stop or presses a broadcast's stop button.",
     )
+    text_transfer = _text_field(
+        "Transfer",
+        "text_transfer",
+        "Sent when an operator hands the dialog to another operator or another queue.",
+    )
     # --- behaviour ----------------------------------------------------------------------------------
     odoo_operators_only = fields.Boolean(
         "Odoo operators only",
@@ -130,6 +136,14 @@ class ChatbotBot(models.Model):
     )
     # --- the current user as an operator ---------------------------------------------------------
     is_joined = fields.Boolean("Joined", compute="_compute_is_joined")
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Writes as",
+        readonly=True,
+        ondelete="set null",
+        help="The contact the bot writes as in its conversations with operators and in website live chats "
+        "(created on first use, named after the bot).",
+    )
 
     _sql_constraints = [
         (
@@ -150,6 +164,47 @@ class ChatbotBot(models.Model):
     ]
 
     @api.depends_context("uid")
+    def _chatbot_dialog_figures(self):
+        # an operator bot serves the dialogs client bots hand over to it: they are its dialogs too, and their
+        # senders (a client bot's own) its senders
+        self.env["chatbot.dialog"].flush_model(["bot_id", "operator_bot_id", "state", "sender_id"])
+        self.env.cr.execute(
+            """SELECT b, count(*), count(*) FILTER (WHERE state != 'closed'),
+                      count(DISTINCT sender_id) FILTER (WHERE served)
+                 FROM (SELECT bot_id AS b, state, sender_id, false AS served
+                         FROM chatbot_dialog WHERE bot_id = ANY(%(ids)s)
+                       UNION ALL
+                       SELECT operator_bot_id, state, sender_id, true
+                         FROM chatbot_dialog
+                        WHERE operator_bot_id = ANY(%(ids)s) AND operator_bot_id != bot_id
+                      ) d
+                GROUP BY b""",
+            {"ids": self.ids},
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _chatbot_served_domain(self, model):
+        """The records of `model` (dialogs, senders) an operator bot served."""
+        self.ensure_one()
+        if model == "chatbot.dialog":
+            return ["|", ("bot_id", "=", self.id), ("operator_bot_id", "=", self.id)]
+        return ["|", ("bot_id", "=", self.id), ("dialog_ids.operator_bot_id", "=", self.id)]
+
+    def _action_chatbot_list(self, model, name):
+        action = super()._action_chatbot_list(model, name)
+        if self.bot_type == "operator" and model in ("chatbot.dialog", "chatbot.sender"):
+            action["domain"] = self._chatbot_served_domain(model)
+            action["context"] = {"default_bot_id": self.id}
+        return action
+
+    def _chatbot_partner(self):
+        """The contact the bot writes as in a conversation (Discuss, a website live chat)."""
+        self.ensure_one()
+        bot = self.sudo()  # sudo: the bot's own contact, created once
+        if not bot.partner_id:
+            bot.partner_id = self.env["res.partner"].sudo().create({"name": bot.name, "company_id": False})
+        return bot.partner_id
+
     def _compute_is_joined(self):
         # sudo: the user learns only whether they themselves joined
         joined = set(

@@ -51,6 +51,7 @@ class ChatbotDialog(models.Model):
         index="btree_not_null",
         ondelete="set null",
     )
+    transfer_count = fields.Integer("Transfers", readonly=True, copy=False)
     served_by_group = fields.Boolean(
         "Served by the operators' group",
         readonly=True,
@@ -269,26 +270,150 @@ class ChatbotDialog(models.Model):
         self.sudo()._chatbot_end("operator")
         return True
 
-    def action_transfer(self, operator):
-        """Hand the dialog to another operator of the same bot; the history stays with the dialog."""
+    def action_transfer(self, operator, note=None):
+        """Hand the dialog to `operator`, of this operator bot or another one (another department): theirs at
+        once, in the same conversation with the whole history; the customer is told (the bot's Transfer
+        text), the new operator reads the `note`."""
         self.ensure_one()
         self._chatbot_check_operator_rights()
         dialog = self.sudo()
         operator = operator.sudo()
-        if operator.bot_id != dialog.operator_bot_id:
+        if operator.bot_id.bot_type != "operator":
             raise UserError(
-                self.env._(
-                    "%(operator)s is not an operator of %(bot)s.",
-                    operator=operator.name,
-                    bot=dialog.operator_bot_id.name,
-                )
+                self.env._("%(operator)s is not an operator of a consultation bot.", operator=operator.name)
             )
         if operator == dialog.operator_id:
             raise UserError(self.env._("%(operator)s already handles this dialog.", operator=operator.name))
         if dialog.state == "closed":
             raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
+        if operator.availability != "available":
+            raise UserError(
+                self.env._(
+                    "%(operator)s cannot take it: %(state)s.",
+                    operator=operator.name,
+                    state=dict(operator._fields["availability"]._description_selection(self.env))[
+                        operator.availability
+                    ],
+                )
+            )
+        dialog._chatbot_before_transfer(note)
+        if operator.bot_id != dialog.operator_bot_id:
+            dialog.operator_bot_id = operator.bot_id
         dialog._chatbot_assign(operator)
         return True
+
+    def action_transfer_to_queue(self, operator_bot, note=None):
+        """Hand the dialog to the queue of `operator_bot` (another department, or this one): the current
+        operator leaves it, it waits and is routed by that bot's rules (the customer is told the Transfer
+        text, then their position), with the whole history for whoever takes it."""
+        self.ensure_one()
+        self._chatbot_check_operator_rights()
+        dialog = self.sudo()
+        operator_bot = operator_bot.sudo()
+        if operator_bot.bot_type != "operator":
+            raise UserError(self.env._("%(bot)s is not a consultation bot.", bot=operator_bot.name))
+        if dialog.state == "closed":
+            raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
+        dialog._chatbot_before_transfer(note)
+        previous = dialog.operator_id
+        dialog.write(
+            {
+                "operator_id": False,
+                "served_by_group": False,
+                "state": "bot",
+                "operator_bot_id": operator_bot.id,
+            }
+        )
+        if previous:
+            previous._chatbot_update_load()
+            dialog._chatbot_leave_conversation(previous)
+        dialog._chatbot_request_operator(operator_bot)
+        return True
+
+    def _chatbot_before_transfer(self, note):
+        """A transfer begins: the customer is told, the conversation keeps the note for the receiver."""
+        self.ensure_one()
+        self.transfer_count += 1
+        text = self._chatbot_say("text_transfer")
+        if text and not self.sender_id.is_blocked:
+            self._chatbot_send(text, author_kind="system")
+        channel = self.discuss_channel_id.sudo()
+        if channel and (note or "").strip():
+            channel.with_context(chatbot_no_relay=True).message_post(
+                body=self.env._(
+                    "Note for the next operator from %(name)s: %(note)s",
+                    name=self.env.user.name,
+                    note=note.strip(),
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _chatbot_leave_conversation(self, operator):
+        """`operator` leaves the dialog's conversation (a transfer to a queue)."""
+        channel = self.discuss_channel_id.sudo()
+        if channel and operator.user_id:
+            channel.channel_member_ids.filtered(
+                lambda m: m.partner_id == operator.user_id.partner_id
+            ).unlink()
+        elif operator.sender_id:
+            operator.sender_id._chatbot_notify(
+                self.env._("Dialog %(code)s went back to the queue.", code=self.code)
+            )
+
+    def action_open_transfer(self):
+        """The Transfer form: to an operator (with their state) or a queue, with a note."""
+        self.ensure_one()
+        self._chatbot_check_operator_rights()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Transfer %(code)s", code=self.code),
+            "res_model": "chatbot.transfer",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_dialog_id": self.id},
+        }
+
+    def _chatbot_operator_command(self, command, args=""):
+        command = (command or "").lower()
+        if command in ("close", "end"):
+            if self.state == "closed":
+                return self.env._("The dialog %(code)s is closed already.", code=self.code)
+            self.action_end()
+            return self.env._("Dialog %(code)s closed: the customer got the completion text.", code=self.code)
+        if command == "transfer":
+            return self._chatbot_transfer_by_name(args)
+        return super()._chatbot_operator_command(command, args)
+
+    def _chatbot_transfer_by_name(self, name):
+        """/transfer <name>: hand the dialog to the one operator of its bot whose name contains `name`;
+        without a match (or with several), what the operator is told lists the operators and their load."""
+        self.ensure_one()
+        name = (name or "").strip()
+        operators = (
+            self.env["chatbot.operator"]
+            .sudo()
+            .search(
+                [("bot_id", "=", self.sudo().operator_bot_id.id), ("id", "!=", self.sudo().operator_id.id)]
+            )
+        )
+        chosen = operators.filtered(lambda o: name and name.lower() in (o.name or "").lower())
+        if len(chosen) == 1:
+            self.action_transfer(chosen)
+            return self.env._("Dialog %(code)s handed to %(name)s.", code=self.code, name=chosen.name)
+        statuses = dict(self.env["chatbot.operator"]._fields["status"]._description_selection(self.env))
+        listing = ", ".join(
+            self.env._(
+                "%(name)s (%(count)s, %(status)s)",
+                name=o.name,
+                count=o.active_dialog_count,
+                status=statuses.get(o.status, o.status),
+            )
+            for o in operators
+        ) or self.env._("none")
+        if not chosen:
+            return self.env._("Write /transfer and an operator's name. Operators: %(list)s", list=listing)
+        return self.env._("Several operators match: be more precise. Operators: %(list)s", list=listing)
 
     def _chatbot_check_operator_rights(self):
         """A User answers, closes and transfers only their own dialogs; managers any."""
@@ -387,6 +512,7 @@ class ChatbotDialog(models.Model):
             for message in self.message_ids:
                 self._chatbot_post_in_conversation(message)
         else:
+            previous = previous or self.env["chatbot.operator"]
             if previous.user_id and previous.user_id.partner_id != operator_partner:
                 channel.channel_member_ids.filtered(
                     lambda m: m.partner_id == previous.user_id.partner_id
@@ -397,6 +523,9 @@ class ChatbotDialog(models.Model):
                 message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
+            # what the customer wrote while the dialog waited in a queue
+            for message in self.message_ids.filtered(lambda m: not m.mail_message_id):
+                self._chatbot_post_in_conversation(message)
         self._chatbot_conversation_opened(channel, operator)
         return channel
 
@@ -426,7 +555,8 @@ class ChatbotDialog(models.Model):
         elif message.author_kind == "operator" and message.author_user_id:
             author = message.author_user_id.partner_id
         else:
-            author = self.env.ref("base.partner_root")
+            # the bot's messages and its notices are the bot's, as the customer sees them
+            author = self.bot_id._chatbot_partner()
         attachments = message.attachment_ids.sudo()
         mail_message = channel.with_context(chatbot_no_relay=True).message_post(
             body=body,

@@ -42,6 +42,28 @@ class ChatbotOperator(models.Model):
         help="Order of the last dialog taken: ties go to the operator idle longest.",
     )
     dialog_ids = fields.One2many("chatbot.dialog", "operator_id", "Dialogs")
+    availability = fields.Selection(
+        [("available", "Active"), ("inactive", "Inactive"), ("full", "Chat limit reached")],
+        compute="_compute_availability",
+        help="Active: gets dialogs. Inactive: gets none. Chat limit reached: set by itself while the "
+        "operator has as many active dialogs as the bot's max parallel chats (one for a messenger operator).",
+    )
+
+    @api.depends("status", "active_dialog_count", "bot_id.max_parallel_chats", "user_id")
+    def _compute_availability(self):
+        for operator in self:
+            if operator.status != "active":
+                operator.availability = "inactive"
+            elif operator.active_dialog_count >= operator._chatbot_chat_limit():
+                operator.availability = "full"
+            else:
+                operator.availability = "available"
+
+    def _chatbot_chat_limit(self):
+        """How many dialogs the operator handles at once (the routing query's rule)."""
+        self.ensure_one()
+        # sudo: the bot's setting is for administrators to change; everyone may know the limit
+        return self.bot_id.sudo().max_parallel_chats if self.user_id else 1
 
     def init(self):
         self.env.cr.execute("CREATE SEQUENCE IF NOT EXISTS chatbot_operator_assignment_seq")

@@ -4,6 +4,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage
 
+# channels whose people cannot serve customers from a messenger chat with the bot
+NOT_MESSENGERS = ("livechat", "browser")
+
 
 class ChatbotSender(models.Model):
     """Moderation of messenger users who ask to become operators (seed §1.1.3)."""
@@ -19,6 +22,11 @@ class ChatbotSender(models.Model):
         help="This person asked to become an operator of the bot (/operator in the messenger).",
     )
     operator_ids = fields.One2many("chatbot.operator", "sender_id", "As operator")
+    can_be_operator = fields.Boolean(
+        compute="_compute_can_be_operator",
+        help="A messenger user who wrote to a consultation bot: an administrator may make them an operator, "
+        "whether or not they asked (/operator).",
+    )
     broadcast_optout = fields.Boolean(
         "No broadcasts",
         help="The person sent /stop (or pressed a broadcast's stop button): they get no more broadcasts.",
@@ -87,14 +95,32 @@ class ChatbotSender(models.Model):
         if not (self.env.su or self.env.user.has_group(ADMIN_GROUP)):
             raise AccessError(self.env._("Only a Bots administrator approves or rejects operators."))
 
+    @api.depends("bot_id.bot_type", "provider", "operator_request_state")
+    def _compute_can_be_operator(self):
+        for sender in self:
+            sender.can_be_operator = (
+                sender.operator_request_state != "approved"
+                and sender.bot_id.bot_type == "operator"
+                and sender.provider not in NOT_MESSENGERS
+            )
+
     def action_chatbot_approve(self):
-        """Make these people operators of the bot; they get the "approved" text."""
+        """Make these people operators of the bot (seed §1.1.3: whoever wrote to it, asked or not); they get
+        the "approved" text."""
         self._chatbot_check_moderator()
         Operator = self.env["chatbot.operator"].sudo().with_context(active_test=False)
         for sender in self.sudo():
             bot = sender._chatbot_operator_bot()
             if not bot:
                 raise UserError(self.env._("%(name)s writes to a bot without operators.", name=sender.name))
+            if sender.provider in NOT_MESSENGERS:
+                raise UserError(
+                    self.env._(
+                        "%(name)s writes from the website or the flow test page: only a messenger user can "
+                        "answer customers from their messenger.",
+                        name=sender.name,
+                    )
+                )
             if bot._chatbot_settings().odoo_operators_only:
                 raise UserError(
                     self.env._("%(bot)s takes Odoo operators only (see its settings).", bot=bot.name)

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -26,6 +28,26 @@ class TestMessengerOperator(OperatorCase):
         self.assertEqual(self.sent_to(7007)[-1], "You Approved")
         operator = self.candidate.operator_ids
         self.assertEqual(operator.messenger, self.channel.display_name)
+
+    def test_anyone_who_wrote_can_be_approved_from_the_senders_tab(self):
+        # seed §1.1.3: a customer who never sent /operator is in the bot's Senders too
+        self.receive(2, chat=9009, text="Hello", user={"id": 9009, "name": "Oksana"})
+        customer = self.dialog_of(9009).sender_id
+        self.assertEqual((customer.operator_request_state, customer.can_be_operator), (False, True))
+        customer.with_user(self.bot_admin).action_chatbot_approve()
+        self.assertEqual(customer.operator_request_state, "approved")
+        self.assertTrue(customer.operator_ids.filtered("active"))
+        self.assertFalse(customer.can_be_operator, "approved already")
+        self.assertEqual(self.sent_to(9009)[-1], "You Approved")
+
+    def test_a_website_visitor_cannot_be_a_messenger_operator(self):
+        # the website's and the flow test page's people have no messenger chat with the bot (those channels
+        # come with chatbot_livechat and chatbot_client: here the fake messenger plays one)
+        with patch("odoo.addons.chatbot_operator.models.chatbot_sender.NOT_MESSENGERS", ("fake",)):
+            self.candidate.invalidate_recordset(["can_be_operator"])
+            self.assertFalse(self.candidate.can_be_operator)
+            with self.assertRaisesRegex(UserError, "only a messenger user"):
+                self.candidate.with_user(self.bot_admin).action_chatbot_approve()
 
     def test_rejection(self):
         self.candidate.with_user(self.bot_admin).action_chatbot_reject()

@@ -1,1 +1,1 @@
-from . import chatbot_send_message
+from . import chatbot_send_message, chatbot_transfer
