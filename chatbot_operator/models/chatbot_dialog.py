@@ -256,6 +256,8 @@ class ChatbotDialog(models.Model):
                     message_type="notification",
                     subtype_xmlid="mail.mt_note",
                 )
+                # its windows learn it: the composer gives way to a notice, the header's actions go
+                dialog.discuss_channel_id._chatbot_refresh_dialog_state()
             if dialog.operator_id.sender_id and not dialog.operator_id.user_id:
                 dialog._chatbot_send_to_operator(
                     self.env._("The dialog with %(name)s is closed.", name=dialog._chatbot_customer_name())
@@ -286,7 +288,8 @@ class ChatbotDialog(models.Model):
             raise UserError(self.env._("%(operator)s already handles this dialog.", operator=operator.name))
         if dialog.state == "closed":
             raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
-        if operator.availability != "available":
+        # seed 002: an Active or an Inactive operator may be chosen, not one at their chat limit
+        if operator.availability == "full":
             raise UserError(
                 self.env._(
                     "%(operator)s cannot take it: %(state)s.",

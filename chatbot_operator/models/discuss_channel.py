@@ -89,10 +89,11 @@ class DiscussChannel(models.Model):
         the operator writes here reaches them without the messenger (chatbot_livechat)."""
         return False
 
-    def chatbot_refresh(self):
-        """The conversation's dialog state, sent to the web client again (after an action on the dialog)."""
+    def chatbot_dialog_state(self):
+        """Whether the conversation's dialog is still open, for the web client after an action on it."""
         self.ensure_one()
-        self._chatbot_refresh_dialog_state()
+        # sudo: the state of the conversation's own dialog, for a member (reading the channel checks it)
+        return {"chatbotDialogOpen": self.sudo().chatbot_dialog_id.state not in (False, "closed")}
 
     def _chatbot_refresh_dialog_state(self):
         # sudo: the members learn the state of their conversation's dialog (its actions follow it)

@@ -148,10 +148,15 @@ class TestConversation(OperatorCase):
             [(o.name, o.availability) for o in mine.sorted("id")],
             [(busy.name, "full"), (off.name, "inactive")],
         )
+        self.assertEqual(form.choosable_ids.filtered(lambda o: o.bot_id == self.bot), off)
         form.operator_id = busy
         with self.assertRaisesRegex(UserError, "Chat limit reached"):
             form.action_transfer()
         self.assertEqual(self.dialog.operator_id, self.operator)
+        # seed 002: an Inactive operator may be chosen (they see the chats they were given)
+        form.operator_id = off
+        form.action_transfer()
+        self.assertEqual(self.dialog.operator_id, off)
 
     def test_transfer_to_an_operator_tells_the_customer_and_leaves_the_note(self):
         target = (self.operators - self.operator)[0]

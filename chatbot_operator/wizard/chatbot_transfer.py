@@ -17,11 +17,12 @@ class ChatbotTransfer(models.TransientModel):
     candidate_ids = fields.Many2many(
         "chatbot.operator", string="Operators", compute="_compute_candidate_ids", readonly=True
     )
+    choosable_ids = fields.Many2many("chatbot.operator", compute="_compute_candidate_ids", readonly=True)
     operator_id = fields.Many2one(
         "chatbot.operator",
         "Operator",
-        domain="[('id', 'in', candidate_ids), ('status', '=', 'active')]",
-        help="Only an Active operator below their chat limit can take the dialog.",
+        domain="[('id', 'in', choosable_ids)]",
+        help="An Active or an Inactive operator; not one whose chat limit is reached.",
     )
     operator_bot_id = fields.Many2one(
         "chatbot.bot",
@@ -48,6 +49,7 @@ class ChatbotTransfer(models.TransientModel):
                     order="bot_id, status, active_dialog_count, id",
                 )
             )
+            wizard.choosable_ids = wizard.candidate_ids.filtered(lambda o: o.availability != "full")
 
     def action_transfer(self):
         self.ensure_one()

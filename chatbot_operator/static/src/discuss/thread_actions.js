@@ -10,10 +10,7 @@ function dialogOf(component) {
 }
 
 async function reload(component) {
-    const thread = dialogOf(component);
-    if (thread) {
-        await component.env.services.orm.call("discuss.channel", "chatbot_refresh", [[thread.id]]);
-    }
+    await dialogOf(component)?.refreshChatbotDialogState();
 }
 
 threadActionsRegistry
@@ -25,6 +22,8 @@ threadActionsRegistry
             const thread = dialogOf(component);
             await component.env.services.orm.call("chatbot.dialog", "action_end", [[thread.chatbotDialogId]]);
             await reload(component);
+            // the dialog is over: its window folds away (Discuss keeps it in the list, composer disabled)
+            component.props.chatWindow?.fold();
         },
         sequence: 14,
         sequenceGroup: 5,

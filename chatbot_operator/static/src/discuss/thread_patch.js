@@ -27,6 +27,20 @@ patch(Thread.prototype, {
             this.messages.push(message);
             this.transientMessages.push(message);
         }
+        if (DIALOG_COMMANDS.has(command.methodName)) {
+            await this.refreshChatbotDialogState();
+        }
         return result;
+    },
+
+    /** The dialog may have ended (or moved on): its composer and actions follow its state. */
+    async refreshChatbotDialogState() {
+        if (!this.chatbotDialogId) {
+            return;
+        }
+        const state = await this.store.env.services.orm.call("discuss.channel", "chatbot_dialog_state", [
+            [this.id],
+        ]);
+        Object.assign(this, state);
     },
 });

@@ -50,6 +50,11 @@ registry.category("web_tour.tours").add("chatbot_operator_answer_tour", {
             content: "The dialog ends: the customer's completion text is in the conversation",
             trigger: ".o-mail-Message-body:contains('Consultation completed')",
         },
+        {
+            content: "The closed dialog's conversation takes no more answers and has no dialog actions",
+            trigger: ".o_chatbot_dialog_closed",
+        },
+        { trigger: ".o-mail-Discuss:not(:has(.o-mail-Composer-input)):not(:has(button[name='chatbot-transfer']))" },
     ],
 });
 
