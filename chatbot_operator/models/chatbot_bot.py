@@ -121,6 +121,13 @@ class ChatbotBot(models.Model):
         groups=ADMIN_GROUP,
         help="Minutes without a message after which a dialog with an operator closes. 0: never.",
     )
+    silent_operator_time = fields.Integer(
+        "Reassign a silent operator after",
+        default=0,
+        groups=ADMIN_GROUP,
+        help="Minutes an operator may leave a new dialog unanswered: then it goes back to the head of the "
+        "queue and the next operator gets it; the first one is told. 0: never.",
+    )
     wait_start_message = fields.Boolean(
         "Wait for the start message",
         default=True,
@@ -360,9 +367,9 @@ class ChatbotBot(models.Model):
             )
             waiting = self.env["chatbot.dialog"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
             for dialog in waiting:
-                operator = bot._chatbot_pick_operator(dialog.partner_id)
+                operator = bot._chatbot_pick_operator(dialog.partner_id, exclude=dialog.silent_operator_id)
                 if not operator:
-                    if not dialog.partner_id.user_id:
+                    if not dialog.partner_id.user_id and not dialog.silent_operator_id:
                         break  # nobody has room for anyone: the rest of the queue waits too
                     continue  # a client of a busy salesperson; others may still go to someone
                 dialog._chatbot_assign(operator)

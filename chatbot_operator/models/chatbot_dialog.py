@@ -1,5 +1,6 @@
 import logging
 import time
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 
@@ -52,6 +53,21 @@ class ChatbotDialog(models.Model):
         ondelete="set null",
     )
     transfer_count = fields.Integer("Transfers", readonly=True, copy=False)
+    silent_operator_id = fields.Many2one(
+        "chatbot.operator",
+        "Left unanswered by",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The operator who did not answer in time: the queue gives the dialog to someone else.",
+    )
+    requeue_date = fields.Datetime(
+        "Back in the queue",
+        readonly=True,
+        copy=False,
+        help="When a silent operator's dialog went back to the head of the queue: the max waiting time "
+        "counts from here, not from its place at the head.",
+    )
     served_by_group = fields.Boolean(
         "Served by the operators' group",
         readonly=True,
@@ -333,6 +349,51 @@ class ChatbotDialog(models.Model):
         dialog._chatbot_request_operator(operator_bot)
         return True
 
+    def _chatbot_hand_back_silent(self):
+        """The operator left this new dialog unanswered for the bot's "reassign a silent operator" time: it
+        goes to the next operator, or back to the head of the queue, and the first one is told."""
+        self.ensure_one()
+        previous = self.operator_id
+        bot = self.operator_bot_id or self.bot_id
+        minutes = bot.sudo().silent_operator_time
+        told = self.env._(
+            "You did not answer %(name)s (%(code)s) within %(minutes)s minutes: the dialog went to another "
+            "operator.",
+            name=self._chatbot_customer_name(),
+            code=self.code,
+            minutes=minutes,
+        )
+        self.write({"operator_id": False, "state": "bot", "silent_operator_id": previous.id})
+        previous._chatbot_update_load()
+        if previous.user_id:
+            previous.user_id._bus_send(
+                "simple_notification",
+                {"type": "warning", "title": self.code, "message": told, "sticky": True},
+            )
+        self._chatbot_leave_conversation(previous, told)
+        operator = bot._chatbot_pick_operator(self.partner_id, exclude=previous)
+        if operator:
+            self._chatbot_assign(operator)
+            return operator
+        # the head of the queue: before everyone waiting; its waiting time counts from now
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT min(queue_date) FROM chatbot_dialog WHERE operator_bot_id = %s AND state = 'waiting'",
+            [bot.id],
+        )
+        head = self.env.cr.fetchone()[0]
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "waiting",
+                "queue_date": min(head - timedelta(seconds=1), now) if head else now,
+                "requeue_date": now,
+                "queue_position": 0,
+            }
+        )
+        self._chatbot_tell_position(self._chatbot_queue_position())
+        return operator
+
     def _chatbot_before_transfer(self, note):
         """A transfer begins: the customer is told, the conversation keeps the note for the receiver."""
         self.ensure_one()
@@ -352,8 +413,9 @@ class ChatbotDialog(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
-    def _chatbot_leave_conversation(self, operator):
-        """`operator` leaves the dialog's conversation (a transfer to a queue)."""
+    def _chatbot_leave_conversation(self, operator, told=None):
+        """`operator` leaves the dialog's conversation (a transfer to a queue, a silent operator); a messenger
+        operator is `told` why."""
         channel = self.discuss_channel_id.sudo()
         if channel and operator.user_id:
             channel.channel_member_ids.filtered(
@@ -361,7 +423,7 @@ class ChatbotDialog(models.Model):
             ).unlink()
         elif operator.sender_id:
             operator.sender_id._chatbot_notify(
-                self.env._("Dialog %(code)s went back to the queue.", code=self.code)
+                told or self.env._("Dialog %(code)s went back to the queue.", code=self.code)
             )
 
     def action_open_transfer(self):
@@ -621,12 +683,16 @@ class ChatbotDialog(models.Model):
         time_budget = cron_time_budget() if time_budget is None else time_budget
         started = time.monotonic()
         done = 0
-        for kind in ("timeout", "inactivity"):
+        for kind in ("timeout", "inactivity", "silent"):
             while time.monotonic() - started < time_budget:
                 dialogs = self._chatbot_due_timeouts(kind, batch_size)
                 if not dialogs:
                     break
-                dialogs._chatbot_end(kind, "text_timeout" if kind == "timeout" else "text_completed")
+                if kind == "silent":
+                    for dialog in dialogs:
+                        dialog._chatbot_hand_back_silent()
+                else:
+                    dialogs._chatbot_end(kind, "text_timeout" if kind == "timeout" else "text_completed")
                 done += len(dialogs)
                 if auto_commit():
                     self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -646,13 +712,20 @@ class ChatbotDialog(models.Model):
         self.env.flush_all()
         if kind == "timeout":
             condition = """d.state = 'waiting' AND b.max_waiting_time > 0
-                           AND d.queue_date < %(now)s - make_interval(mins => b.max_waiting_time)"""
+                           AND COALESCE(GREATEST(d.queue_date, d.requeue_date), d.queue_date)
+                               < %(now)s - make_interval(mins => b.max_waiting_time)"""
+        elif kind == "silent":
+            # the operator bot's setting; answered means an operator's message after the assignment
+            condition = """d.state = 'active' AND d.operator_id IS NOT NULL AND ob.silent_operator_time > 0
+                           AND d.assign_date < %(now)s - make_interval(mins => ob.silent_operator_time)
+                           AND (d.last_operator_date IS NULL OR d.last_operator_date < d.assign_date)"""
         else:
             condition = """d.state = 'active' AND b.dialog_end_time > 0
                            AND d.last_activity_date < %(now)s - make_interval(mins => b.dialog_end_time)"""
         self.env.cr.execute(
             f"""
             SELECT d.id FROM chatbot_dialog d JOIN chatbot_bot b ON b.id = d.bot_id
+              JOIN chatbot_bot ob ON ob.id = COALESCE(d.operator_bot_id, d.bot_id)
              WHERE {condition}
              ORDER BY d.id
              LIMIT %(limit)s
