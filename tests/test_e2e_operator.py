@@ -721,3 +721,101 @@ def test_a_forum_group_gets_a_topic_per_dialog_closed_with_it(world):
         assert dialog_of(env, bot, chat).close_reason == "operator"
     assert not [t for t in texts(world, bot, chat) if (t or "").startswith("/")]
     assert len(world.fake.calls_for("createForumTopic", chat_id=forum)) == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. Transfer to another department's queue, a silent operator (issue 16)
+# ------------------------------------------------------------------------------------------------
+
+TRANSFER_TEXT = "We are passing you to another consultant. Please wait a moment."
+
+
+def conversation_bodies(world, dialog_code):
+    with odoo_env(world.reg) as env:
+        dialog = env["chatbot.dialog"].search([("code", "=", dialog_code)])
+        return [m.body or "" for m in dialog.discuss_channel_id.message_ids]
+
+
+def test_an_operator_transfers_a_customer_to_another_departments_queue(world):
+    support = operator_bot(world, "E2E support", operators=["Olha Support"])
+    sales = operator_bot(world, "E2E sales", operators=["Petro Sales"])
+    olha = next(iter(support.users.values()))
+    petro = next(iter(sales.users.values()))
+    chat = 72601
+    say(world, support, chat, "/start", customer(world, chat, "Iryna", "Buyer"))
+    wait_texts(world, support, chat, 2)
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, support, chat)
+        assert dialog.operator_id.user_id.id == olha.id
+        dialog_id, code = dialog.id, dialog.code
+
+    # Olha, as herself, hands the dialog to the sales department's queue with a note
+    wizard = olha.rpc.kw(
+        "chatbot.transfer",
+        "create",
+        {"dialog_id": dialog_id, "target": "queue", "operator_bot_id": sales.bot_id, "note": "Wants 3 sofas"},
+    )
+    olha.rpc.kw("chatbot.transfer", "action_transfer", [wizard])
+    got = wait_texts(world, support, chat, 5)
+    assert got[2:5] == [TRANSFER_TEXT, f"Petro Sales {CONNECTED}", HOW_TO_END]
+    with odoo_env(world.reg) as env:
+        dialog = env["chatbot.dialog"].browse(dialog_id)
+        assert (dialog.operator_bot_id.id, dialog.operator_id.user_id.id) == (sales.bot_id, petro.id)
+        assert dialog.transfer_count == 1
+        members = dialog.discuss_channel_id.channel_member_ids.partner_id.user_ids.ids
+        assert petro.id in members and olha.id not in members
+    assert any("Wants 3 sofas" in body for body in conversation_bodies(world, code))
+
+    # the customer's next words reach Petro; his answer reaches the customer
+    say(world, support, chat, "Three grey ones, please")
+    assert wait_for(lambda: any("Three grey ones" in b for b in conversation_bodies(world, code)), timeout=60)
+    with odoo_env(world.reg) as env:
+        channel_id = env["chatbot.dialog"].browse(dialog_id).discuss_channel_id.id
+    petro.rpc.kw(
+        "discuss.channel",
+        "message_post",
+        [channel_id],
+        body="They are in stock",
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    # greeting and how to end (Olha), the transfer text, greeting and how to end (Petro), then his answer
+    assert wait_texts(world, support, chat, 6)[5] == "They are in stock"
+    assert not [t for t in texts(world, support, chat) if "sofas" in (t or "")], "the note stays inside"
+
+
+def test_a_silent_operator_loses_the_dialog_to_the_next_one(world):
+    bot = operator_bot(
+        world, "E2E silent", operators=["Quiet Operator", "Quick Operator"], silent_operator_time=1
+    )
+    chat = 72602
+    say(world, bot, chat, "/start", customer(world, chat, "Oleh", "Waiting"))
+    first_greeting = wait_texts(world, bot, chat, 2)[0]
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        first = dialog.operator_id
+        first_user, dialog_id = first.user_id.id, dialog.id
+    # two minutes pass without an answer (the assignment moved back instead of waiting)
+    with odoo_env(world.reg) as env:
+        env.cr.execute(
+            "UPDATE chatbot_dialog SET assign_date = assign_date - interval '2 minutes' WHERE id = %s",
+            [dialog_id],
+        )
+        env.ref("chatbot_operator.ir_cron_chatbot_operator_queue")._trigger()
+
+    def reassigned():
+        with odoo_env(world.reg) as env:
+            operator = env["chatbot.dialog"].browse(dialog_id).operator_id
+            return operator.user_id.id if operator and operator.user_id.id != first_user else None
+
+    assert wait_nudging(
+        world.reg, ["chatbot_operator.ir_cron_chatbot_operator_queue"], reassigned, timeout=90
+    )
+    second_user = reassigned()
+    assert second_user and second_user != first_user
+    got = wait_texts(world, bot, chat, 3)
+    assert got[2].endswith(CONNECTED) and got[2] != first_greeting, "the next operator greets the customer"
+    with odoo_env(world.reg) as env:
+        dialog = env["chatbot.dialog"].browse(dialog_id)
+        assert dialog.silent_operator_id.user_id.id == first_user
+        assert env["chatbot.operator"].search([("user_id", "=", first_user)]).active_dialog_count == 0

@@ -3,6 +3,7 @@ from . import (
     chatbot_bot,
     chatbot_channel,
     chatbot_dialog,
+    chatbot_operator,
     chatbot_sender,
     discuss_channel,
     im_livechat_channel,

@@ -51,9 +51,14 @@ class TestLivechat(LivechatCase):
         dialog = self.dialog_of(501)
         self.assertEqual(dialog.state, "waiting", "Active but offline: not offered")
         self.assertEqual(dialog.message_ids.mapped("body")[-1], "Sorry, no operator available")
+        operators = self.bot.operator_ids.sorted("id")
+        self.assertEqual(set(operators.mapped("availability")), {"offline"}, "their state says why")
         set_online(self.users[1])
         self.bot._chatbot_dispatch_queue()
         self.assertEqual(dialog.operator_id.user_id, self.users[1])
+        operators.invalidate_recordset(["availability"])
+        online = operators.filtered(lambda o: o.user_id == self.users[1])
+        self.assertEqual(online.availability, "full", "online, and at the bot's one parallel chat")
 
     def test_coming_online_wakes_the_queue(self):
         self.env["bus.presence"].search([("user_id", "=", self.users[0].id)]).status = "offline"

@@ -647,6 +647,30 @@ class ChatbotDialog(models.Model):
         if self.discuss_channel_id:
             self._chatbot_post_in_conversation(message)
 
+    def _chatbot_on_operator_message(
+        self, text, operator=None, attachments=None, delivered=False, from_conversation=False
+    ):
+        if not from_conversation:
+            # a messenger operator (private chat, operators' group) has Odoo's canned responses too; the
+            # web client's composer expands them itself
+            text = self._chatbot_expand_canned_response(text)
+        return super()._chatbot_on_operator_message(
+            text,
+            operator=operator,
+            attachments=attachments,
+            delivered=delivered,
+            from_conversation=from_conversation,
+        )
+
+    def _chatbot_expand_canned_response(self, text):
+        """`text` when it is a canned response's shortcut (":thanks", as typed in Discuss): its text."""
+        shortcut = (text or "").strip()
+        if not shortcut.startswith(":") or " " in shortcut or len(shortcut) < 2:
+            return text
+        # sudo: an approved messenger operator has no Odoo user; the company's canned responses serve them
+        canned = self.env["mail.canned.response"].sudo().search([("source", "=ilike", shortcut[1:])], limit=1)
+        return canned.substitution or text
+
     def _chatbot_send_to_operator(self, text, attachments=None):
         """A message to the messenger operator of the dialog, in their private chat with the bot."""
         self.ensure_one()

@@ -18,10 +18,13 @@ class DiscussChannel(models.Model):
         result = super()._to_store(store)
         # the web client shows the dialog's actions (End, Transfer, the dialog) in its conversations
         for channel in self.filtered("chatbot_dialog_id"):
-            # sudo: the state of the conversation's own dialog, for its members
-            dialog = channel.sudo().chatbot_dialog_id
-            store.add(channel, {"chatbotDialogId": dialog.id, "chatbotDialogOpen": dialog.state != "closed"})
+            store.add(channel, channel._chatbot_dialog_store_values())
         return result
+
+    def _chatbot_dialog_store_values(self):
+        # sudo: the state of the conversation's own dialog, for its members
+        dialog = self.sudo().chatbot_dialog_id
+        return {"chatbotDialogId": dialog.id, "chatbotDialogOpen": dialog.state not in (False, "closed")}
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
@@ -92,12 +95,14 @@ class DiscussChannel(models.Model):
     def chatbot_dialog_state(self):
         """Whether the conversation's dialog is still open, for the web client after an action on it."""
         self.ensure_one()
-        # sudo: the state of the conversation's own dialog, for a member (reading the channel checks it)
-        return {"chatbotDialogOpen": self.sudo().chatbot_dialog_id.state not in (False, "closed")}
+        self.check_access("read")
+        return self._chatbot_dialog_store_values()
 
     def _chatbot_refresh_dialog_state(self):
-        # sudo: the members learn the state of their conversation's dialog (its actions follow it)
-        self.sudo()._bus_send_store(self)
+        """The members learn the state of their conversation's dialog (its composer and actions follow it):
+        only these values, whoever closed it (a processing user who is no member, a cron)."""
+        for channel in self.sudo():
+            channel._bus_send_store(channel, channel._chatbot_dialog_store_values())
 
     def execute_command_close(self, **kwargs):
         """/close in a dialog's conversation: end the dialog, the customer gets the completion message.

@@ -93,6 +93,16 @@ class TestMessengerOperator(OperatorCase):
             )
         )
 
+    def test_canned_responses_serve_a_messenger_operator_too(self):
+        self.env["mail.canned.response"].create(
+            {"source": "onit", "substitution": "Thank you for waiting, we are on it."}
+        )
+        self.candidate.with_user(self.bot_admin).action_chatbot_approve()
+        dialog = self.start(1001)
+        self.receive(11, chat=7007, text=":onit")
+        self.receive(12, chat=7007, text=":nosuchone")
+        self.assertEqual(self.texts_to(dialog)[-2:], ["Thank you for waiting, we are on it.", ":nosuchone"])
+
     def test_transfer_to_another_operator_or_keep_it(self):
         self.candidate.with_user(self.bot_admin).action_chatbot_approve()
         operator = self.candidate.operator_ids

@@ -27,6 +27,14 @@ class TestOperatorTour(HttpCase):
         )
 
     def test_operator_answers_a_messenger_customer_from_discuss(self):
+        # shared with every internal user, as a team's canned responses are
+        self.env["mail.canned.response"].create(
+            {
+                "source": "onit",
+                "substitution": "Thank you for waiting, we are on it.",
+                "group_ids": [(4, self.env.ref("base.group_user").id)],
+            }
+        )
         self.start_tour(
             "/odoo/action-chatbot_base.chatbot_bot_action",
             "chatbot_operator_join_tour",
@@ -51,6 +59,7 @@ class TestOperatorTour(HttpCase):
         self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
         texts = [message.text for message in self.fake.sent if message.chat_id == "4242"]
         self.assertIn("How can I help you, Olena?", texts)
+        self.assertIn("Thank you for waiting, we are on it.", texts, "the canned response's text")
         self.assertIn("Iryna Operator connected to chat. Please start messaging!", texts)
         # the commands typed in the conversation ran; neither reached the customer
         self.assertEqual((dialog.state, dialog.close_reason), ("closed", "operator"))

@@ -10,7 +10,7 @@ class ChatbotTransfer(models.TransientModel):
     _name = "chatbot.transfer"
     _description = "Transfer a dialog"
 
-    dialog_id = fields.Many2one("chatbot.dialog", "Dialog", required=True, readonly=True, ondelete="cascade")
+    dialog_id = fields.Many2one("chatbot.dialog", required=True, readonly=True, ondelete="cascade")
     target = fields.Selection(
         [("operator", "An operator"), ("queue", "A queue")], "Transfer to", default="operator", required=True
     )
@@ -20,7 +20,6 @@ class ChatbotTransfer(models.TransientModel):
     choosable_ids = fields.Many2many("chatbot.operator", compute="_compute_candidate_ids", readonly=True)
     operator_id = fields.Many2one(
         "chatbot.operator",
-        "Operator",
         domain="[('id', 'in', choosable_ids)]",
         help="An Active or an Inactive operator; not one whose chat limit is reached.",
     )

@@ -31,6 +31,17 @@ registry.category("web_tour.tours").add("chatbot_operator_answer_tour", {
             trigger: ".o-mail-Message-body:contains('How can I help you, Olena?')",
         },
         {
+            content: "A canned response: type its shortcut",
+            trigger: ".o-mail-Composer-input",
+            run: "edit :onit",
+        },
+        { trigger: ".o-mail-Composer-suggestion:contains('onit')", run: "click" },
+        { trigger: ".o-mail-Composer-send:enabled", run: "click" },
+        {
+            content: "Its text is posted",
+            trigger: ".o-mail-Message-body:contains('Thank you for waiting, we are on it.')",
+        },
+        {
             content: "Type /transfer without a name",
             trigger: ".o-mail-Composer-input",
             run: "edit /transfer ",
