@@ -121,6 +121,21 @@ class ChatbotBot(models.Model):
         groups=ADMIN_GROUP,
         help="Minutes without a message after which a dialog with an operator closes. 0: never.",
     )
+    accept_mode = fields.Boolean(
+        "Operators accept new dialogs",
+        default=False,
+        groups=ADMIN_GROUP,
+        help="A new dialog is offered to the routed operator (a notification with a sound in Odoo, Accept "
+        "and Decline buttons in a messenger) and listed under New chats until they accept it; not accepted "
+        "in time, it is offered to the next operator, the customer keeping their place. Off: dialogs are "
+        "given at once.",
+    )
+    accept_timeout = fields.Integer(
+        "Time to accept",
+        default=30,
+        groups=ADMIN_GROUP,
+        help="Seconds an operator has to accept a dialog offered to them.",
+    )
     silent_operator_time = fields.Integer(
         "Reassign a silent operator after",
         default=0,
@@ -367,12 +382,15 @@ class ChatbotBot(models.Model):
             )
             waiting = self.env["chatbot.dialog"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
             for dialog in waiting:
-                operator = bot._chatbot_pick_operator(dialog.partner_id, exclude=dialog.silent_operator_id)
+                if dialog.offer_operator_id:
+                    continue  # offered to someone now: it waits for their answer or the time to accept
+                excluded = dialog.silent_operator_id | dialog.declined_operator_ids
+                operator = bot._chatbot_pick_operator(dialog.partner_id, exclude=excluded)
                 if not operator:
-                    if not dialog.partner_id.user_id and not dialog.silent_operator_id:
+                    if not dialog.partner_id.user_id and not excluded:
                         break  # nobody has room for anyone: the rest of the queue waits too
                     continue  # a client of a busy salesperson; others may still go to someone
-                dialog._chatbot_assign(operator)
+                dialog._chatbot_give(operator)
                 assigned |= dialog
         if assigned:
             self.env.ref("chatbot_operator.ir_cron_chatbot_operator_queue")._trigger()

@@ -8,10 +8,14 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
-from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget
+from odoo.addons.chatbot_base.tools.connector import Button, OutboundMessage
+from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, trigger_at
 from odoo.addons.chatbot_base.tools.queue import auto_commit
 
 from .chatbot_broadcast_button import OPTOUT_DATA
+
+# the data of the Accept and Decline buttons a messenger operator gets with an offered dialog
+OFFER_PREFIX = "offer:"
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +57,26 @@ class ChatbotDialog(models.Model):
         ondelete="set null",
     )
     transfer_count = fields.Integer("Transfers", readonly=True, copy=False)
+    offer_operator_id = fields.Many2one(
+        "chatbot.operator",
+        "Offered to",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        index="btree_not_null",
+        help="Accept mode: the operator this waiting dialog is offered to, until they accept or decline it.",
+    )
+    offer_date = fields.Datetime("Offered on", readonly=True, copy=False)
+    declined_operator_ids = fields.Many2many(
+        "chatbot.operator",
+        "chatbot_dialog_declined_operator_rel",
+        "dialog_id",
+        "operator_id",
+        "Declined by",
+        readonly=True,
+        copy=False,
+        help="Operators who declined the dialog or let the offer expire: it is offered to others.",
+    )
     silent_operator_id = fields.Many2one(
         "chatbot.operator",
         "Left unanswered by",
@@ -194,7 +218,7 @@ class ChatbotDialog(models.Model):
             return self.env["chatbot.operator"]
         operator = bot._chatbot_pick_operator(self.partner_id)
         if operator:
-            self._chatbot_assign(operator)
+            self._chatbot_give(operator)
             return operator
         self.write({"state": "waiting", "queue_date": fields.Datetime.now(), "queue_position": 0})
         if not bot._chatbot_has_available_operators():
@@ -221,6 +245,119 @@ class ChatbotDialog(models.Model):
         self.queue_position = position
         if not self.sender_id.is_blocked:
             self._chatbot_send(self._chatbot_say("text_queue", position=position), author_kind="system")
+
+    def _chatbot_give(self, operator):
+        """The routing chose `operator`: the dialog is theirs, or, when the operator bot wants its operators
+        to accept new dialogs, it is offered to them."""
+        self.ensure_one()
+        bot = self.operator_bot_id or self.bot_id
+        if bot.sudo().accept_mode:
+            self._chatbot_offer(operator)
+        else:
+            self._chatbot_assign(operator)
+
+    def _chatbot_offer(self, operator):
+        """Offer the waiting dialog to `operator` (accept mode): it keeps its place in the queue and counts in
+        the operator's load until they accept or decline it, or the time to accept runs out."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "waiting",
+                "queue_date": self.queue_date or now,
+                "offer_operator_id": operator.id,
+                "offer_date": now,
+            }
+        )
+        operator.sudo()._chatbot_mark_assigned()
+        operator.sudo()._chatbot_update_load()
+        timeout = (self.operator_bot_id or self.bot_id).sudo().accept_timeout or 30
+        trigger_at(
+            self.env, "chatbot_operator.ir_cron_chatbot_operator_queue", now + timedelta(seconds=timeout)
+        )
+        name = self._chatbot_customer_name()
+        if operator.user_id:
+            operator.user_id._bus_send(
+                "chatbot/offer",
+                {
+                    "dialogId": self.id,
+                    "code": self.code,
+                    "title": self.env._("New chat: %(name)s", name=name),
+                    "message": self.env._(
+                        "%(name)s (%(code)s) waits for you: accept within %(seconds)s seconds.",
+                        name=name,
+                        code=self.code,
+                        seconds=timeout,
+                    ),
+                },
+            )
+        elif operator.sender_id:
+            sender = operator.sender_id
+            self.env["chatbot.outbound"]._chatbot_enqueue(
+                sender.channel_id,
+                OutboundMessage(
+                    chat_id=sender.chat_id or sender.external_id,
+                    text=self.env._(
+                        "New customer: %(name)s (%(code)s). Accept within %(seconds)s seconds?",
+                        name=name,
+                        code=self.code,
+                        seconds=timeout,
+                    ),
+                    buttons=[
+                        [
+                            Button(label=self.env._("Accept"), data=f"{OFFER_PREFIX}accept:{self.id}"),
+                            Button(label=self.env._("Decline"), data=f"{OFFER_PREFIX}decline:{self.id}"),
+                        ]
+                    ],
+                ),
+                sender=sender,
+            )
+
+    def action_accept(self):
+        """The operator the dialog is offered to takes it."""
+        self.ensure_one()
+        dialog = self.sudo()
+        operator = dialog.offer_operator_id
+        if dialog.state != "waiting" or not operator:
+            raise UserError(self.env._("Dialog %(code)s is no longer offered to anyone.", code=dialog.code))
+        if not self.env.su and operator.user_id != self.env.user:
+            raise AccessError(
+                self.env._("Dialog %(code)s is offered to %(name)s.", code=dialog.code, name=operator.name)
+            )
+        dialog.write({"offer_operator_id": False, "offer_date": False})
+        dialog._chatbot_assign(operator)
+        return True
+
+    def action_decline(self):
+        """The operator the dialog is offered to does not take it: it is offered to the next one."""
+        self.ensure_one()
+        dialog = self.sudo()
+        operator = dialog.offer_operator_id
+        if not operator:
+            return True
+        if not self.env.su and operator.user_id != self.env.user:
+            raise AccessError(
+                self.env._("Dialog %(code)s is offered to %(name)s.", code=dialog.code, name=operator.name)
+            )
+        dialog._chatbot_withdraw_offer()
+        return True
+
+    def _chatbot_withdraw_offer(self):
+        """The offer ends unaccepted (declined, or the time ran out): the operator is left out of this dialog,
+        which keeps its place and goes to the next operator."""
+        for dialog in self:
+            operator = dialog.offer_operator_id
+            dialog.write(
+                {
+                    "offer_operator_id": False,
+                    "offer_date": False,
+                    "declined_operator_ids": [(4, operator.id)] if operator else [],
+                }
+            )
+            operator._chatbot_update_load()
+        (
+            self.operator_bot_id | self.bot_id.filtered(lambda b: b.bot_type == "operator")
+        )._chatbot_dispatch_queue()
 
     def _chatbot_assign(self, operator):
         """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings."""
@@ -260,7 +397,7 @@ class ChatbotDialog(models.Model):
     def action_close(self):
         """Close: free the operator (the next waiting customer gets them), end the conversation."""
         closing = self.filtered(lambda d: d.state != "closed")
-        operators = closing.operator_id
+        operators = closing.operator_id | closing.offer_operator_id
         bots = closing.operator_bot_id
         result = super().action_close()
         for dialog in closing:
@@ -707,7 +844,7 @@ class ChatbotDialog(models.Model):
         time_budget = cron_time_budget() if time_budget is None else time_budget
         started = time.monotonic()
         done = 0
-        for kind in ("timeout", "inactivity", "silent"):
+        for kind in ("timeout", "inactivity", "silent", "offer"):
             while time.monotonic() - started < time_budget:
                 dialogs = self._chatbot_due_timeouts(kind, batch_size)
                 if not dialogs:
@@ -715,6 +852,8 @@ class ChatbotDialog(models.Model):
                 if kind == "silent":
                     for dialog in dialogs:
                         dialog._chatbot_hand_back_silent()
+                elif kind == "offer":
+                    dialogs._chatbot_withdraw_offer()
                 else:
                     dialogs._chatbot_end(kind, "text_timeout" if kind == "timeout" else "text_completed")
                 done += len(dialogs)
@@ -738,6 +877,10 @@ class ChatbotDialog(models.Model):
             condition = """d.state = 'waiting' AND b.max_waiting_time > 0
                            AND COALESCE(GREATEST(d.queue_date, d.requeue_date), d.queue_date)
                                < %(now)s - make_interval(mins => b.max_waiting_time)"""
+        elif kind == "offer":
+            condition = """d.state = 'waiting' AND d.offer_operator_id IS NOT NULL
+                           AND d.offer_date
+                               < %(now)s - make_interval(secs => COALESCE(ob.accept_timeout, 30))"""
         elif kind == "silent":
             # the operator bot's setting; answered means an operator's message after the assignment
             condition = """d.state = 'active' AND d.operator_id IS NOT NULL AND ob.silent_operator_time > 0

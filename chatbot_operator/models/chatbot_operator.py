@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .chatbot_dialog import OFFER_PREFIX
+
 STATUSES = [("active", "Active"), ("inactive", "Inactive")]
 
 
@@ -113,6 +115,9 @@ class ChatbotOperator(models.Model):
             UPDATE chatbot_operator o
                SET active_dialog_count = (SELECT count(*) FROM chatbot_dialog d
                                            WHERE d.operator_id = o.id AND d.state = 'active')
+                                       -- accept mode: a dialog offered to the operator holds its place
+                                       + (SELECT count(*) FROM chatbot_dialog d
+                                           WHERE d.offer_operator_id = o.id AND d.state = 'waiting')
              WHERE o.id = ANY(%s)
             """,
             [self.ids],
@@ -170,6 +175,8 @@ class ChatbotOperator(models.Model):
         sender = self.sender_id
         dialog = self._chatbot_current_dialog()
         command = event.command
+        if event.kind == "button" and event.button_data.startswith(OFFER_PREFIX):
+            return self._chatbot_answer_offer(event.button_data)
         if event.kind == "edit":
             sender._chatbot_notify(self.env._("Edits do not reach the customer: send the corrected text."))
             return dialog
@@ -228,6 +235,22 @@ class ChatbotOperator(models.Model):
         text = dialog._chatbot_event_text(event) or ""
         if text.strip() or attachments:
             dialog._chatbot_on_operator_message(text, operator=self, attachments=attachments)
+        return dialog
+
+    def _chatbot_answer_offer(self, data):
+        """Accept or Decline pressed under an offered dialog (accept mode)."""
+        _prefix, answer, dialog_id = data.split(":", 2) if data.count(":") >= 2 else ("", "", "0")
+        dialog = (
+            self.env["chatbot.dialog"].sudo().browse(int(dialog_id) if dialog_id.isdigit() else 0).exists()
+        )
+        if not dialog or dialog.offer_operator_id != self or dialog.state != "waiting":
+            self.sender_id._chatbot_notify(self.env._("This customer is no longer waiting for you."))
+            return dialog
+        if answer == "accept":
+            dialog.action_accept()
+        else:
+            dialog.action_decline()
+            self.sender_id._chatbot_notify(self.env._("Declined: the customer goes to another operator."))
         return dialog
 
     def _chatbot_help_text(self):

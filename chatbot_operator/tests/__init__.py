@@ -1,4 +1,5 @@
 from . import (
+    test_accept,
     test_access,
     test_broadcast,
     test_conversation,

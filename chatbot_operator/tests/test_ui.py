@@ -99,3 +99,24 @@ class TestOperatorTour(HttpCase):
         texts = [message.text for message in self.fake.sent if message.chat_id == "4343"]
         self.assertIn("We are passing you to another consultant. Please wait a moment.", texts)
         self.assertFalse([text for text in texts if "refund" in text], "the note stays with the operators")
+
+    def test_operator_accepts_an_offered_dialog_from_new_chats(self):
+        self.bot.with_user(self.operator_user).action_join()
+        self.bot.accept_mode = True
+        set_online(self.operator_user)
+        row_id = self.channel._chatbot_store_inbound(
+            {"id": "u3", "chat": 4444, "user": {"id": 4444, "name": "Mykola"}, "text": "Hello?"}
+        )
+        self.env["chatbot.inbound"].browse(row_id)._process_one()
+        dialog = self.env["chatbot.dialog"].search([("bot_id", "=", self.bot.id)], order="id desc", limit=1)
+        self.assertEqual((dialog.state, dialog.offer_operator_id.user_id), ("waiting", self.operator_user))
+
+        self.start_tour(
+            "/odoo/action-chatbot_operator.chatbot_dialog_action_new_chats",
+            "chatbot_operator_accept_tour",
+            login="tour_operator",
+        )
+        self.assertEqual((dialog.state, dialog.operator_id.user_id), ("active", self.operator_user))
+        self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
+        texts = [message.text for message in self.fake.sent if message.chat_id == "4444"]
+        self.assertIn("Iryna Operator connected to chat. Please start messaging!", texts)

@@ -101,3 +101,19 @@ registry.category("web_tour.tours").add("chatbot_operator_transfer_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("chatbot_operator_accept_tour", {
+    url: "/odoo/action-chatbot_operator.chatbot_dialog_action_new_chats",
+    steps: () => [
+        { content: "The offered dialog waits under New chats", trigger: ".o_data_row:contains('Mykola')" },
+        {
+            content: "Accept it",
+            trigger: ".o_data_row:contains('Mykola') button[name=action_accept]",
+            run: "click",
+        },
+        {
+            content: "It leaves the list: it is the operator's now",
+            trigger: ".o_action_manager:not(:has(.o_data_row:contains('Mykola')))",
+        },
+    ],
+});
