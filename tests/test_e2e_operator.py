@@ -819,3 +819,42 @@ def test_a_silent_operator_loses_the_dialog_to_the_next_one(world):
         dialog = env["chatbot.dialog"].browse(dialog_id)
         assert dialog.silent_operator_id.user_id.id == first_user
         assert env["chatbot.operator"].search([("user_id", "=", first_user)]).active_dialog_count == 0
+
+
+def test_an_offer_not_accepted_in_time_goes_to_the_next_operator(world):
+    """Accept mode: the first operator lets the offer run out (the queue's timer wakes the cron worker at
+    the end of the time to accept), the second accepts in their browser's place (JSON-RPC as themselves)."""
+    bot = operator_bot(
+        world, "E2E accept", operators=["Slow Operator", "Ready Operator"], accept_mode=True, accept_timeout=2
+    )
+    chat = 72603
+    say(world, bot, chat, "/start", customer(world, chat, "Mykola", "Patient"))
+
+    def offered_to():
+        with odoo_env(world.reg) as env:
+            dialog = dialog_of(env, bot, chat)
+            return dialog.offer_operator_id.user_id.id if dialog else None
+
+    assert wait_for(offered_to, timeout=60)
+    first = offered_to()
+    with odoo_env(world.reg) as env:
+        queued = dialog_of(env, bot, chat).queue_date
+    assert texts(world, bot, chat) == [], "nobody connected yet"
+    assert wait_for(lambda: offered_to() not in (None, first), timeout=60), "offered to the next one in time"
+    second = offered_to()
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        assert (dialog.state, dialog.queue_date, dialog.declined_operator_ids.user_id.id) == (
+            "waiting",
+            queued,
+            first,
+        )
+        dialog_id = dialog.id
+    bot.users[second].rpc.kw("chatbot.dialog", "action_accept", [dialog_id])
+    got = wait_texts(world, bot, chat, 2)
+    assert got == [f"{bot.users[second].name} {CONNECTED}", HOW_TO_END]
+    with odoo_env(world.reg) as env:
+        dialog = env["chatbot.dialog"].browse(dialog_id)
+        assert (dialog.state, dialog.operator_id.user_id.id) == ("active", second)
+        loads = {o.user_id.id: o.active_dialog_count for o in dialog.operator_bot_id.operator_ids}
+        assert loads == {first: 0, second: 1}

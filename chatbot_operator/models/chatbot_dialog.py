@@ -272,8 +272,9 @@ class ChatbotDialog(models.Model):
         operator.sudo()._chatbot_mark_assigned()
         operator.sudo()._chatbot_update_load()
         timeout = (self.operator_bot_id or self.bot_id).sudo().accept_timeout or 30
+        # one second more: Odoo's datetimes drop the fraction, the offer must have run out when the cron runs
         trigger_at(
-            self.env, "chatbot_operator.ir_cron_chatbot_operator_queue", now + timedelta(seconds=timeout)
+            self.env, "chatbot_operator.ir_cron_chatbot_operator_queue", now + timedelta(seconds=timeout + 1)
         )
         name = self._chatbot_customer_name()
         if operator.user_id:

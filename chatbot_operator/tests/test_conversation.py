@@ -170,7 +170,8 @@ class TestConversation(OperatorCase):
         self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"), "a note: never sent to the customer")
         self.assertNotIn("Wants a refund", " ".join(self.send_all()))
 
-    def test_transfer_to_the_queue_of_another_department(self):
+    def sales_desk(self):
+        """Another department: a consultation bot with one online operator, Sofia."""
         sales = self.env["chatbot.bot"].create({"name": "Sales desk", "bot_type": "operator"})
         seller = new_test_user(
             self.env,
@@ -180,6 +181,10 @@ class TestConversation(OperatorCase):
         )
         set_online(seller)
         sales.with_user(seller).action_join()
+        return sales, seller
+
+    def test_transfer_to_the_queue_of_another_department(self):
+        sales, seller = self.sales_desk()
         self.transfer_form(target="queue", operator_bot_id=sales.id).action_transfer()
         self.assertEqual(
             (self.dialog.state, self.dialog.operator_bot_id, self.dialog.operator_id.user_id),
@@ -192,15 +197,7 @@ class TestConversation(OperatorCase):
         self.assertIn("Hello, my order is late", [b for _a, b in self.bodies()])
 
     def test_transfer_to_a_queue_with_nobody_free_waits_and_tells_the_position(self):
-        sales = self.env["chatbot.bot"].create({"name": "Sales desk", "bot_type": "operator"})
-        seller = new_test_user(
-            self.env,
-            "seller2",
-            name="Sofia Seller",
-            groups="base.group_user,chatbot_base.chatbot_base_group_user",
-        )
-        set_online(seller)
-        sales.with_user(seller).action_join()
+        sales, seller = self.sales_desk()
         sales.operator_ids.status = "inactive"
         self.dialog.with_user(self.user).action_transfer_to_queue(sales)
         self.assertEqual((self.dialog.state, self.dialog.operator_id.id), ("waiting", False))
