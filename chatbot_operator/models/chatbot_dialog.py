@@ -111,11 +111,27 @@ class ChatbotDialog(models.Model):
         )
         return result
 
-    @api.depends("bot_id")
+    @api.depends("bot_id", "state")
     def _compute_operator_bot_id(self):
         for dialog in self:
-            if not dialog.operator_bot_id and dialog.bot_id.bot_type == "operator":
+            if dialog.operator_bot_id:
+                continue  # kept: a transfer may have given it to another consultation bot
+            if dialog.bot_id.bot_type == "operator":
                 dialog.operator_bot_id = dialog.bot_id
+            elif dialog.state in ("waiting", "active"):
+                # a client bot's dialog with (or waiting for) an operator: its bot's consultation bot
+                dialog.operator_bot_id = dialog.bot_id._chatbot_operator_bot()
+
+    @api.model
+    def _chatbot_link_operator_bots(self):
+        """Dialogs waiting for or with an operator but linked to no consultation bot (made before their bot
+        was linked to one, as the demo's are) get their bot's: the queue routes them, the bot counts them."""
+        dialogs = self.search([("state", "in", ("waiting", "active")), ("operator_bot_id", "=", False)])
+        dialogs._compute_operator_bot_id()
+        dialogs.filtered(lambda d: d.state == "waiting" and not d.queue_date).write(
+            {"queue_date": fields.Datetime.now()}
+        )
+        return dialogs
 
     # ------------------------------------------------------------------------------------------
     # Customer events
