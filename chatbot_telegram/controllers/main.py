@@ -12,6 +12,8 @@ from odoo.http import request
 from odoo.addons.chatbot_base.tools.prefetch import prefetch_fields
 
 _logger = logging.getLogger(__name__)
+# stores of one webhook call in a new snapshot each, before Odoo's retry of the whole request takes over
+STORE_ATTEMPTS = 4
 
 MAX_BODY = 1024 * 1024  # Telegram's updates are far smaller; anything bigger is not Telegram
 # Telegram's updates nest a few levels (an update, its message, the message it replies to, an entity's
@@ -110,15 +112,20 @@ class ChatbotTelegramController(http.Controller):
                 {"body_bytes": len(body)}, error=self._chatbot_unreadable_error(unreadable)
             )
             return request.make_json_response({"ok": True})
-        try:
-            channel_sudo._chatbot_store_inbound(payload)
-        except SerializationFailure:
-            # Telegram sent the update again while the first copy was being stored, by another worker or
-            # server, which committed after this transaction began: PostgreSQL refuses the conflicting
-            # insert under REPEATABLE READ. This transaction holds nothing else: a new one sees the row and
-            # stores nothing, at once (Odoo's retry of the whole request would wait up to 2 s first).
-            request.env.cr.rollback()
-            channel_sudo._chatbot_store_inbound(payload)
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                channel_sudo._chatbot_store_inbound(payload)
+                break
+            except SerializationFailure:
+                # Telegram sent the update again while another worker or server stored the first copy, or
+                # processed it (claimed it, marked it done), in a transaction that committed after this one
+                # began: PostgreSQL refuses the conflicting insert under REPEATABLE READ. This transaction
+                # holds nothing else: a new one sees the row and stores nothing, at once (Odoo's retry of
+                # the whole request would wait up to 2 s first). Processing changes the row a few times:
+                # a few new snapshots at most.
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                request.env.cr.rollback()
         return request.make_json_response({"ok": True})
 
     def _chatbot_unreadable_error(self, unreadable):
