@@ -713,7 +713,17 @@ def test_a_forum_group_gets_a_topic_per_dialog_closed_with_it(world):
         lambda: any("Write /transfer and an operator's name" in (t or "") for t in texts(world, bot, forum)),
         timeout=60,
     )
-    topic_says("/end")
+    # the topic's End button (its first message) closes the dialog
+    actions = next(m for m in world.fake.sent_messages(chat_id=forum) if "reply_markup" in m)
+    assert actions["message_thread_id"] == thread
+    end = actions["reply_markup"]["inline_keyboard"][0][0]
+    assert end["text"] == "End the dialog"
+    world.fake.push_update(
+        bot.token,
+        world.fake.make_callback_update(
+            forum, end["callback_data"], actions["message_id"], operator, token=bot.token
+        ),
+    )
     assert wait_for(lambda: world.fake.topics(forum)[thread]["closed"], timeout=60)
     assert texts(world, bot, chat)[-1] == COMPLETED
     assert dialog_state(world, bot, chat) == "closed"

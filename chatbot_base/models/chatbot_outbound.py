@@ -415,6 +415,12 @@ class ChatbotOutbound(models.Model):
         'sent' (recorded by the caller, with the round), 'retry', 'migrated' (send again now), 'failed' or
         'hold' (stop the channel for now), recorded here."""
         self.ensure_one()
+        if message.thread_from and not message.thread_id and not message.fallback_text:
+            # meant for a thread that was never made (a topic's creation failed): nothing to say elsewhere
+            self.write(
+                {"state": "cancelled", "error": self.env._("Its thread (a forum topic) was never created.")}
+            )
+            return "failed", None
         try:
             provider_message_id = connector.send(message)
         except RetryLater as error:

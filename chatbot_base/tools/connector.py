@@ -121,7 +121,8 @@ class OutboundMessage:
     `thread_from` names an earlier row of the same chat whose result is the thread (a topic created by a
     topic_create row): the queue sends in the chat's order, so that row is done when this one is due, and
     fills `thread_id` with its result; when it failed, `thread_id` stays empty and a send or copy goes out of
-    any thread with `fallback_text` (e.g. naming the customer, as the topic would have)."""
+    any thread with `fallback_text` (e.g. naming the customer, as the topic would have); a message without one
+    is cancelled."""
 
     chat_id: str
     text: str = ""

@@ -13,6 +13,7 @@ from odoo.addons.chatbot_base.tools.connector import (
 )
 
 from ..tools.connector import GROUP_TIMEOUT
+from .chatbot_dialog import GROUP_ACTION_PREFIX
 
 _logger = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ class ChatbotChannel(models.Model):
                 "channel %s: message in chat %s, not the operators' group, ignored", self.id, event.chat_id
             )
             return Dialog
+        if event.kind == "button" and event.button_data.startswith(GROUP_ACTION_PREFIX):
+            return self._telegram_group_button(event)
         if event.kind != "message":
             _logger.debug("channel %s: %s in the operators' group ignored", self.id, event.kind)
             return Dialog
@@ -250,6 +253,21 @@ class ChatbotChannel(models.Model):
         except UserError as error:
             # e.g. the customer blocked the bot: the operator learns it where they wrote
             self._telegram_group_hint(event, str(error))
+        return dialog
+
+    def _telegram_group_button(self, event):
+        """A button of a dialog's topic: End the dialog, or Transfer (which lists the operators to name with
+        /transfer). The group's members are the bot's operators; the outcome is told in the topic."""
+        _prefix, action, dialog_id = (event.button_data.split(":", 2) + ["", ""])[:3]
+        dialog = (
+            self.env["chatbot.dialog"].sudo().browse(int(dialog_id) if dialog_id.isdigit() else 0).exists()
+        )
+        if not dialog or dialog.channel_id != self:
+            return self.env["chatbot.dialog"]
+        command = "end" if action == "end" else "transfer"
+        reply = dialog._chatbot_operator_command(command, "")
+        if reply:
+            self._telegram_group_hint(event, reply)
         return dialog
 
     def _telegram_group_dialog(self, thread):

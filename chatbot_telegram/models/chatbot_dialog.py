@@ -2,7 +2,10 @@ import logging
 
 from odoo import api, fields, models
 
-from odoo.addons.chatbot_base.tools.connector import OutboundMessage
+from odoo.addons.chatbot_base.tools.connector import Button, OutboundMessage
+
+# the data of the buttons of a dialog's topic in the operators' group: "<prefix><action>:<dialog id>"
+GROUP_ACTION_PREFIX = "grp:"
 
 _logger = logging.getLogger(__name__)
 
@@ -108,6 +111,28 @@ class ChatbotDialog(models.Model):
             dialog=self,
         )
         self.telegram_topic_outbound_id = row
+        # the topic opens with the dialog's actions: buttons, or the commands typed in it
+        self.env["chatbot.outbound"]._chatbot_enqueue(
+            channel,
+            OutboundMessage(
+                chat_id=channel.telegram_group_chat_id,
+                text=self.env._(
+                    "Dialog %(code)s. Write here to answer; /end closes it, /transfer and a name hands it to "
+                    "an operator.",
+                    code=self.code,
+                ),
+                thread_from=row.id,
+                buttons=[
+                    [
+                        Button(
+                            label=self.env._("End the dialog"), data=f"{GROUP_ACTION_PREFIX}end:{self.id}"
+                        ),
+                        Button(label=self.env._("Transfer"), data=f"{GROUP_ACTION_PREFIX}transfer:{self.id}"),
+                    ]
+                ],
+            ),
+            dialog=self,
+        )
         return "", row.id
 
     def _telegram_who(self):

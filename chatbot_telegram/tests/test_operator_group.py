@@ -81,7 +81,15 @@ class TestOperatorGroup(TelegramCase):
         return self.env["chatbot.operator"].create({"bot_id": self.bot.id, "sender_id": sender.id})
 
     def group_texts(self, chat_id):
-        return [(m.get("text"), m.get("message_thread_id")) for m in self.fake.sent_messages(chat_id=chat_id)]
+        """What the group got, but the actions message that opens each topic (see topic_actions)."""
+        return [
+            (m.get("text"), m.get("message_thread_id"))
+            for m in self.fake.sent_messages(chat_id=chat_id)
+            if "reply_markup" not in m
+        ]
+
+    def topic_actions(self, chat_id):
+        return [m for m in self.fake.sent_messages(chat_id=chat_id) if "reply_markup" in m]
 
     # --- the group
 
@@ -154,8 +162,16 @@ class TestOperatorGroup(TelegramCase):
         topic = int(dialog.telegram_topic_id)
         self.assertEqual(self.fake.topics(FORUM)[topic]["name"], f"{dialog.code} · Ada Lovelace")
         self.assertEqual(len(self.fake.calls_for("createForumTopic")), 1)
+        (actions,) = self.topic_actions(FORUM)
+        self.assertEqual(actions["message_thread_id"], topic, "the topic opens with the dialog's actions")
+        self.assertIn(dialog.code, actions["text"])
+        buttons = [b for row in actions["reply_markup"]["inline_keyboard"] for b in row]
+        self.assertEqual(
+            [(b["text"], b["callback_data"]) for b in buttons],
+            [("End the dialog", f"grp:end:{dialog.id}"), ("Transfer", f"grp:transfer:{dialog.id}")],
+        )
         self.assertEqual(self.group_texts(FORUM), [("My kettle leaks", topic), ("Since yesterday", topic)])
-        sent = self.fake.sent_messages(chat_id=FORUM)
+        sent = [m for m in self.fake.sent_messages(chat_id=FORUM) if "reply_markup" not in m]
         self.assertEqual(first.telegram_group_message_id, str(sent[0]["message_id"]))
         self.assertEqual(second.telegram_group_message_id, str(sent[1]["message_id"]))
         self.assertFalse(self.fake.sent_messages(chat_id=9101), "nothing goes back to the customer")
@@ -168,8 +184,9 @@ class TestOperatorGroup(TelegramCase):
         self.relay(dialog, message)
         self.assertEqual(message.telegram_group_outbound_id, outbound)
         self.assertEqual(
-            self.env["chatbot.outbound"].search([("chat_id", "=", str(FORUM))]).mapped("kind"),
-            ["send", "topic_create"],
+            self.env["chatbot.outbound"].search([("chat_id", "=", str(FORUM))], order="id").mapped("kind"),
+            ["topic_create", "send", "send"],
+            "the topic, its actions message, the relay: once",
         )
 
     def test_forum_photo_is_copied_into_the_topic(self):
@@ -221,7 +238,7 @@ class TestOperatorGroup(TelegramCase):
         self.assertFalse(self.fake.calls_for("copyMessage"))
         self.assertEqual(photo.telegram_group_outbound_id.state, "queued")
         self.send_outbound()
-        sent = self.fake.sent_messages(chat_id=FORUM)
+        sent = [m for m in self.fake.sent_messages(chat_id=FORUM) if "reply_markup" not in m]
         self.assertEqual([("text" in m, "photo" in m) for m in sent], [(True, False), (False, True)])
         self.assertEqual(len(self.fake.calls_for("copyMessage")), 1, "copied in its turn")
         self.assertEqual(sent[1]["caption"], "Look")
@@ -282,6 +299,7 @@ class TestOperatorGroup(TelegramCase):
         self.send_outbound()
         self.assertFalse(dialog.telegram_topic_id)
         self.assertEqual(self.group_texts(FORUM)[0], ("Ada Lovelace:\nHi", None))
+        self.assertFalse(self.topic_actions(FORUM), "no topic, no actions message in General")
         copied = self.fake.sent_messages(chat_id=FORUM)[-1]
         self.assertEqual((copied["caption"], copied.get("message_thread_id")), ("Ada Lovelace:\nLook", None))
         self.assertIn("not enough rights", self.channel.status_message)
