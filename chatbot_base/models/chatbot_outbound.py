@@ -422,6 +422,8 @@ class ChatbotOutbound(models.Model):
             )
             return "failed", None
         try:
+            if message.kind not in connector.kinds:
+                raise connector.unsupported(message)
             provider_message_id = connector.send(message)
         except RetryLater as error:
             hold = fields.Datetime.now() + timedelta(seconds=max(error.retry_after, 1))

@@ -237,9 +237,9 @@ class Connector:
     caption_limit = None
 
     def send(self, message):
-        """Carry out an OutboundMessage of one of `kinds`; return its result (the messenger's id of the
-        message sent, of the topic created; "" when there is none) or raise a ConnectorError. Called by the
-        outbound queue only."""
+        """Carry out an OutboundMessage of one of `kinds` (the queue refuses the others); return its result
+        (the messenger's id of the message sent, of the topic created; "" when there is none) or raise a
+        ConnectorError. Called by the outbound queue only."""
         raise NotImplementedError
 
     def unsupported(self, message):

@@ -58,8 +58,6 @@ class LivechatConnector(Connector):
         """Post the message into the visitor's live chat session as the bot's contact; returns the
         mail.message's id. The session is a table of this database: chatbot_livechat sends in the transaction
         that queued the message (see chatbot.dialog._chatbot_deliver)."""
-        if message.kind not in self.kinds:
-            raise self.unsupported(message)
         # sudo: the bot writes into its own live chat session with the visitor
         session = self.env["discuss.channel"].sudo().browse(int(message.chat_id)).exists()
         if not session or session.channel_type != "livechat" or not session.livechat_active:

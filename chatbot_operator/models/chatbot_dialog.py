@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
-from odoo.addons.chatbot_base.tools.connector import Button, OutboundMessage
+from odoo.addons.chatbot_base.tools.connector import Button
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, trigger_at
 from odoo.addons.chatbot_base.tools.queue import auto_commit
 
@@ -309,25 +309,19 @@ class ChatbotDialog(models.Model):
                 },
             )
         elif operator.sender_id:
-            sender = operator.sender_id
-            self.env["chatbot.outbound"]._chatbot_enqueue(
-                sender.channel_id,
-                OutboundMessage(
-                    chat_id=sender.chat_id or sender.external_id,
-                    text=self.env._(
-                        "New customer: %(name)s (%(code)s). Accept within %(seconds)s seconds?",
-                        name=name,
-                        code=self.code,
-                        seconds=timeout,
-                    ),
-                    buttons=[
-                        [
-                            Button(label=self.env._("Accept"), data=f"{OFFER_PREFIX}accept:{self.id}"),
-                            Button(label=self.env._("Decline"), data=f"{OFFER_PREFIX}decline:{self.id}"),
-                        ]
-                    ],
+            operator.sender_id._chatbot_notify(
+                self.env._(
+                    "New customer: %(name)s (%(code)s). Accept within %(seconds)s seconds?",
+                    name=name,
+                    code=self.code,
+                    seconds=timeout,
                 ),
-                sender=sender,
+                buttons=[
+                    [
+                        Button(label=self.env._("Accept"), data=f"{OFFER_PREFIX}accept:{self.id}"),
+                        Button(label=self.env._("Decline"), data=f"{OFFER_PREFIX}decline:{self.id}"),
+                    ]
+                ],
             )
 
     def action_accept(self):
@@ -733,9 +727,7 @@ class ChatbotDialog(models.Model):
         else:
             previous = previous or self.env["chatbot.operator"]
             if previous.user_id and previous.user_id.partner_id != operator_partner:
-                channel.channel_member_ids.filtered(
-                    lambda m: m.partner_id == previous.user_id.partner_id
-                ).unlink()
+                self._chatbot_leave_conversation(previous)
             channel._add_members(partners=operator_partner)
             channel.message_post(
                 body=self.env._("%(operator)s takes the dialog.", operator=operator.name),

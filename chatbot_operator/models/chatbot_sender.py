@@ -46,7 +46,7 @@ class ChatbotSender(models.Model):
     def _chatbot_operator_bot(self):
         return self.bot_id._chatbot_operator_bot()
 
-    def _chatbot_notify(self, text, attachments=None):
+    def _chatbot_notify(self, text, attachments=None, buttons=None):
         """A message to this person outside of any customer dialog: moderation answers, and what a messenger
         operator gets in their private chat with the bot (customers' messages, notices)."""
         self.ensure_one()
@@ -58,6 +58,7 @@ class ChatbotSender(models.Model):
                 chat_id=self.chat_id or self.external_id,
                 text=text or "",
                 attachment_ids=attachments.ids if attachments else [],
+                buttons=buttons or [],
             ),
             sender=self,
         )

@@ -444,8 +444,9 @@ class BotApi:
                 return False
             raise
 
-    def copy_message(self, chat_id, from_chat_id, message_id, message_thread_id=None):
-        """Relay a message (media included, no download) to another chat; return the copy's id (str)."""
+    def copy_message(self, chat_id, from_chat_id, message_id, message_thread_id=None, caption=""):
+        """Relay a message (media included, no download) to another chat, `caption` (plain text) replacing
+        its caption when given; return the copy's id (str)."""
         params = {
             "chat_id": _chat_ref(chat_id),
             "from_chat_id": _chat_ref(from_chat_id),
@@ -453,6 +454,8 @@ class BotApi:
         }
         if message_thread_id:
             params["message_thread_id"] = int(message_thread_id)
+        if caption:
+            params.update(caption=escape_html(caption), parse_mode="HTML")
         return str(self.call("copyMessage", params)["message_id"])
 
     # --- sending

@@ -16,7 +16,7 @@ from odoo.addons.chatbot_base.tools.connector import (
     TransientError,
 )
 
-from .bot_api import CAPTION_LIMIT, DOWNLOAD_LIMIT, TEXT_LIMIT, TOPIC_NAME_LIMIT, BotApi, escape_html
+from .bot_api import CAPTION_LIMIT, DOWNLOAD_LIMIT, TEXT_LIMIT, TOPIC_NAME_LIMIT, BotApi
 from .parse import parse_update, update_key
 
 _logger = logging.getLogger(__name__)
@@ -116,8 +116,6 @@ class TelegramConnector(Connector):
             return None
 
     def send(self, message):
-        if message.kind not in self.kinds:
-            raise self.unsupported(message)
         if self.channel.state != "connected":
             raise ConnectorError(self.env._("Channel %(name)s is not connected.", name=self.channel.name))
         try:
@@ -179,18 +177,14 @@ class TelegramConnector(Connector):
         download. In a topic the copy keeps the customer's caption; elsewhere `text` (which names the
         customer) replaces it. Refused (the message is gone, the caption too long), the files the bot
         downloaded are sent with `text` instead."""
-        caption = "" if message.thread_id else message.text
-        params = {
-            "chat_id": int(message.chat_id),
-            "from_chat_id": int(message.copy_from_chat_id),
-            "message_id": int(message.copy_message_id),
-        }
-        if message.thread_id:
-            params["message_thread_id"] = int(message.thread_id)
-        if caption:
-            params.update(caption=escape_html(caption), parse_mode="HTML")
         try:
-            return str(self.api().call("copyMessage", params)["message_id"])
+            return self.api().copy_message(
+                message.chat_id,
+                message.copy_from_chat_id,
+                message.copy_message_id,
+                message_thread_id=message.thread_id or None,
+                caption="" if message.thread_id else message.text,
+            )
         except (TransientError, RetryLater, ChatMigrated):
             raise
         except ConnectorError as error:
