@@ -11,6 +11,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/chatbot_client_security.xml",
+        "data/utm_data.xml",
         "views/chatbot_step_views.xml",
         "views/chatbot_bot_views.xml",
         "views/chatbot_dialog_views.xml",
@@ -19,6 +20,9 @@
     ],
     "demo": ["demo/chatbot_client_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "chatbot_client/static/src/**/*",
+        ],
         "web.assets_tests": [
             "chatbot_client/static/tests/tours/**/*",
         ],

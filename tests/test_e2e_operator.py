@@ -713,11 +713,52 @@ def test_a_forum_group_gets_a_topic_per_dialog_closed_with_it(world):
         lambda: any("Write /transfer and an operator's name" in (t or "") for t in texts(world, bot, forum)),
         timeout=60,
     )
-    # the topic's End button (its first message) closes the dialog
+    # the topic's first message carries the dialog's actions
     actions = next(m for m in world.fake.sent_messages(chat_id=forum) if "reply_markup" in m)
     assert actions["message_thread_id"] == thread
-    end = actions["reply_markup"]["inline_keyboard"][0][0]
-    assert end["text"] == "End the dialog"
+    take, _transfer, end = actions["reply_markup"]["inline_keyboard"][0]
+    assert (take["text"], _transfer["text"], end["text"]) == ("Take", "Transfer", "End the dialog")
+    # Take: Petro is a member of the group, not an approved operator of the bot
+    world.fake.push_update(
+        bot.token,
+        world.fake.make_callback_update(
+            forum, take["callback_data"], actions["message_id"], operator, token=bot.token
+        ),
+    )
+    assert wait_for(
+        lambda: any(
+            "Only the bot's approved operators take dialogs" in (t or "") for t in texts(world, bot, forum)
+        ),
+        timeout=60,
+    )
+    # once approved as an operator of the bot (he asked with /operator in his private chat), Take makes the
+    # dialog his: it counts in his load
+    say(world, bot, 7102, "/operator", operator)
+    assert wait_for(
+        lambda: "Please wait for approval you as consultant" in texts(world, bot, 7102), timeout=60
+    )
+    with odoo_env(world.reg) as env:
+        sender = env["chatbot.sender"].search(
+            [("channel_id", "=", bot.channel_id), ("external_id", "=", "7102")]
+        )
+        sender.action_chatbot_approve()
+    world.fake.push_update(
+        bot.token,
+        world.fake.make_callback_update(
+            forum, take["callback_data"], actions["message_id"], operator, token=bot.token
+        ),
+    )
+    assert wait_for(
+        lambda: any("Petro Lovelace takes the dialog" in (t or "") for t in texts(world, bot, forum)),
+        timeout=60,
+    )
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        assert (dialog.operator_id.sender_id.external_id, dialog.operator_id.active_dialog_count) == (
+            "7102",
+            1,
+        )
+    # End closes the dialog
     world.fake.push_update(
         bot.token,
         world.fake.make_callback_update(
@@ -757,7 +798,7 @@ def test_an_operator_transfers_a_customer_to_another_departments_queue(world):
     with odoo_env(world.reg) as env:
         dialog = dialog_of(env, support, chat)
         assert dialog.operator_id.user_id.id == olha.id
-        dialog_id, code = dialog.id, dialog.code
+        dialog_id = dialog.id
 
     # Olha, as herself, hands the dialog to the sales department's queue with a note
     wizard = olha.rpc.kw(
@@ -769,18 +810,31 @@ def test_an_operator_transfers_a_customer_to_another_departments_queue(world):
     got = wait_texts(world, support, chat, 5)
     assert got[2:5] == [TRANSFER_TEXT, f"Petro Sales {CONNECTED}", HOW_TO_END]
     with odoo_env(world.reg) as env:
+        # seed 002: the dialog ends as transferred; its child carries on in the sales department
         dialog = env["chatbot.dialog"].browse(dialog_id)
-        assert (dialog.operator_bot_id.id, dialog.operator_id.user_id.id) == (sales.bot_id, petro.id)
-        assert dialog.transfer_count == 1
-        members = dialog.discuss_channel_id.channel_member_ids.partner_id.user_ids.ids
+        assert (dialog.state, dialog.close_reason, dialog.operator_bot_id.id) == (
+            "closed",
+            "transfer",
+            support.bot_id,
+        )
+        child = dialog.child_ids
+        assert (child.operator_bot_id.id, child.operator_id.user_id.id) == (sales.bot_id, petro.id)
+        assert (child.transfer_count, child.transfer_note) == (1, "Wants 3 sofas")
+        members = child.discuss_channel_id.channel_member_ids.partner_id.user_ids.ids
         assert petro.id in members and olha.id not in members
-    assert any("Wants 3 sofas" in body for body in conversation_bodies(world, code))
+        assert child.discuss_channel_id == dialog.discuss_channel_id, "the same conversation, whole history"
+        child_id, child_code = child.id, child.code
+    assert any("Wants 3 sofas" in body for body in conversation_bodies(world, child_code))
 
-    # the customer's next words reach Petro; his answer reaches the customer
+    # the customer's next words reach Petro in the child; his answer reaches the customer
     say(world, support, chat, "Three grey ones, please")
-    assert wait_for(lambda: any("Three grey ones" in b for b in conversation_bodies(world, code)), timeout=60)
+    assert wait_for(
+        lambda: any("Three grey ones" in b for b in conversation_bodies(world, child_code)), timeout=60
+    )
     with odoo_env(world.reg) as env:
-        channel_id = env["chatbot.dialog"].browse(dialog_id).discuss_channel_id.id
+        child = env["chatbot.dialog"].browse(child_id)
+        assert "Three grey ones, please" in child.message_ids.mapped("body")
+        channel_id = child.discuss_channel_id.id
     petro.rpc.kw(
         "discuss.channel",
         "message_post",

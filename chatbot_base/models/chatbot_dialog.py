@@ -53,6 +53,23 @@ class ChatbotDialog(models.Model):
     )
     close_date = fields.Datetime("Closed on", readonly=True)
     message_ids = fields.One2many("chatbot.dialog.message", "dialog_id", "Messages")
+    parent_id = fields.Many2one(
+        "chatbot.dialog",
+        "Transferred from",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The dialog this one carries on: a transfer ends a dialog and a child dialog goes on with the "
+        "whole history.",
+    )
+    child_ids = fields.One2many("chatbot.dialog", "parent_id", "Carried on as", readonly=True)
+    history_message_ids = fields.Many2many(
+        "chatbot.dialog.message",
+        compute="_compute_history_message_ids",
+        string="Whole history",
+        help="The messages of this dialog and of the dialogs it carries on (transfers).",
+    )
     message_count = fields.Integer(compute="_compute_message_stats")
     failed_message_count = fields.Integer("Undelivered", compute="_compute_message_stats")
 
@@ -68,6 +85,11 @@ class ChatbotDialog(models.Model):
     def _compute_is_closed(self):
         for dialog in self:
             dialog.is_closed = dialog.state == "closed"
+
+    @api.depends("parent_id", "message_ids")
+    def _compute_history_message_ids(self):
+        for dialog in self:
+            dialog.history_message_ids = dialog._chatbot_history()
 
     @api.depends("partner_id")
     def _compute_customer_user_id(self):
@@ -337,6 +359,12 @@ class ChatbotDialog(models.Model):
         the customer."""
         return None
 
+    def _chatbot_take(self, operator):
+        """A member of the operators' group takes the dialog of a topic (the Take button): `operator` is the
+        bot's operator who pressed it, or an empty recordset when the member is none. Returns what the topic
+        is told (chatbot_operator makes the dialog theirs)."""
+        return None
+
     def action_close(self):
         """Close the dialog."""
         self.filtered(lambda d: d.state != "closed").write(
@@ -345,12 +373,58 @@ class ChatbotDialog(models.Model):
         return True
 
     def action_view_messages(self):
-        """The dialog's messages."""
+        """The dialog's messages, with those of the dialogs it carries on."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
             "name": self.display_name,
             "res_model": "chatbot.dialog.message",
             "view_mode": "list,form",
-            "domain": [("dialog_id", "=", self.id)],
+            "domain": [("dialog_id", "in", self._chatbot_lineage().ids)],
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Transfers: a dialog and the child dialogs that carry it on
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_lineage(self):
+        """This dialog and the dialogs it carries on (its parent, the parent's parent…), newest first."""
+        self.ensure_one()
+        lineage = self
+        dialog = self.parent_id
+        while dialog and dialog not in lineage:
+            lineage |= dialog
+            dialog = dialog.parent_id
+        return lineage
+
+    def _chatbot_history(self):
+        """The messages of the dialog's lineage, oldest first: what the operator who carries it on reads."""
+        self.ensure_one()
+        return (
+            self.env["chatbot.dialog.message"]
+            .sudo()
+            .search([("dialog_id", "in", self._chatbot_lineage().ids)], order="date, id")
+            .with_env(self.env)
+        )
+
+    def _chatbot_current(self):
+        """The dialog that carries this one on now: itself, or its newest descendant after transfers (a
+        button or a forum topic of the parent still acts on the customer's dialog)."""
+        self.ensure_one()
+        dialog, seen = self, self.browse()
+        while dialog.child_ids and dialog not in seen:
+            seen |= dialog
+            dialog = dialog.child_ids.sorted("id")[-1]
+        return dialog
+
+    def _chatbot_child_values(self):
+        """The values of the child dialog that carries this one on after a transfer; the addons add what
+        follows the customer (the conversation, the forum topic, the flow's answers and records)."""
+        self.ensure_one()
+        return {
+            "bot_id": self.bot_id.id,
+            "sender_id": self.sender_id.id,
+            "partner_id": self.partner_id.id,
+            "parent_id": self.id,
+            "last_customer_date": self.last_customer_date,
         }

@@ -37,6 +37,12 @@ class ChatbotBot(models.Model):
         groups=ADMIN_GROUP,
         help='Send the text of a "create lead" step after the lead is created.',
     )
+    ticket_project_id = fields.Many2one(
+        "project.project",
+        "Project for tickets",
+        ondelete="set null",
+        help="Where the chat action Create ticket puts the tasks it makes from this bot's dialogs.",
+    )
     step_ids = fields.One2many("chatbot.step", "bot_id", "Steps")
     step_count = fields.Integer(compute="_compute_step_count")
     flow_problems = fields.Html(
@@ -307,8 +313,11 @@ class ChatbotBot(models.Model):
         """The bot's steps."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("chatbot_client.chatbot_step_action")
+        title = self.env._("%(bot)s: %(what)s", bot=self.name, what=self.env._("Steps"))
+        # Odoo 18's web client titles the view (and its breadcrumb) with display_name, before name
         action.update(
-            name=self.env._("%(bot)s: %(what)s", bot=self.name, what=self.env._("Steps")),
+            name=title,
+            display_name=title,
             domain=[("bot_id", "=", self.id)],
             context={"default_bot_id": self.id},
         )

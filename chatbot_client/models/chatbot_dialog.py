@@ -50,6 +50,17 @@ class ChatbotDialog(models.Model):
     task_id = fields.Many2one("project.task", "Ticket", readonly=True, copy=False, ondelete="set null")
     close_reason = fields.Selection(selection_add=[("flow", "End of the flow")])
 
+    def _chatbot_child_values(self):
+        values = super()._chatbot_child_values()
+        # the operator who carries a transferred dialog on sees the flow's answers and its lead or ticket
+        values.update(
+            flow_answers=self.flow_answers,
+            flow_variables=self.flow_variables,
+            lead_id=self.lead_id.id,
+            task_id=self.task_id.id,
+        )
+        return values
+
     def _compute_flow_answers_html(self):
         for dialog in self:
             answers = dialog.flow_answers or []

@@ -1,1 +1,1 @@
-from . import test_access, test_broadcast, test_flow, test_flow_check, test_inputs, test_ui
+from . import test_access, test_broadcast, test_chat_actions, test_flow, test_flow_check, test_inputs, test_ui

@@ -2,7 +2,7 @@ import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.chatbot_base.tests.common import fake_messenger
+from odoo.addons.chatbot_base.tests.common import fake_messenger, set_online
 
 
 @tagged("chatbot", "post_install", "-at_install")
@@ -89,3 +89,32 @@ class TestClientUi(HttpCase):
         response = self.rpc("send", text="/start")
         self.assertIn("Only Bots managers test bot flows.", response["error"]["data"]["message"])
         self.assertFalse(self.env["chatbot.dialog"].search([("bot_id", "=", self.bot.id)]))
+
+    def test_operator_makes_a_ticket_and_a_lead_from_the_conversation(self):
+        operator = new_test_user(
+            self.env,
+            "case_operator",
+            name="Case Operator",
+            groups="base.group_user,chatbot_base.chatbot_base_group_user,sales_team.group_sale_salesman,"
+            "project.group_project_user",
+        )
+        self.operator_bot.with_user(operator).action_join()
+        self.operator_bot.ticket_project_id = self.env["project.project"].create({"name": "Support desk"})
+        set_online(operator)
+        channel = self.bot.channel_ids
+        for n, text in enumerate(["My sofa arrived broken", "The left leg is missing"], start=1):
+            self.env["chatbot.inbound"].browse(
+                channel._chatbot_store_inbound(
+                    {"id": f"c{n}", "chat": 88, "user": {"id": 88, "name": "Marta"}, "text": text}
+                )
+            )._process_one()
+        dialog = self.env["chatbot.dialog"].search([("bot_id", "=", self.bot.id)], order="id desc", limit=1)
+        dialog._chatbot_request_operator()
+        self.assertEqual(dialog.operator_id.user_id, operator)
+
+        self.start_tour("/odoo/discuss", "chatbot_client_chat_actions_tour", login="case_operator")
+        self.assertEqual(dialog.task_id.name, "My sofa arrived broken")
+        self.assertEqual((dialog.lead_id.name, dialog.lead_id.user_id), ("My sofa arrived broken", operator))
+        self.assertEqual(dialog.lead_id.source_id.name, "Chat")
+        self.env["chatbot.outbound"]._send_channel(channel, time_budget=10)
+        self.assertFalse([m.text for m in self.fake.sent if (m.text or "").startswith("/")])

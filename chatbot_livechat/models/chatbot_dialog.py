@@ -72,7 +72,7 @@ class ChatbotDialog(models.Model):
         session._add_members(partners=operator_partner, post_joined_message=True)
         self._chatbot_pop_up(session, operator)
         self.discuss_channel_id = session
-        for message in self.message_ids.filtered(lambda m: not m.mail_message_id):
+        for message in self._chatbot_history().filtered(lambda m: not m.mail_message_id):
             self._chatbot_link_session_message(message, session)
         return session
 

@@ -105,6 +105,28 @@ class TestLivechat(LivechatCase):
         self.assertEqual(dialog.close_reason, "customer")
         self.assertFalse(dialog.operator_id.active_dialog_count)
 
+    def test_a_transferred_visitor_stays_in_their_session_with_the_child_dialog(self):
+        session, guest = self.open_session("Visitor 8")
+        dialog = self.visitor_says(session, guest, "Hello, I need help")
+        first = dialog.operator_id
+        target = self.operators - first
+        child = dialog.with_user(first.user_id).action_transfer(target, note="Wants a refund")
+        # seed 002: the dialog ends, its child carries on in the visitor's own session, still open
+        self.assertEqual((dialog.state, dialog.close_reason), ("closed", "transfer"))
+        self.assertEqual((child.state, child.operator_id, child.discuss_channel_id), ("active", target, session))
+        self.assertTrue(session.livechat_active, "the visitor's chat goes on")
+        self.assertEqual(session.chatbot_dialog_id, child)
+        self.assertEqual(session.livechat_operator_id, target.user_id.partner_id)
+        self.assertNotIn(first.user_id.partner_id, session.channel_member_ids.partner_id)
+        self.assertEqual(self.visitor_says(session, guest, "Still here"), child)
+        self.assertEqual(child.message_ids.filtered(lambda m: m.direction == "in").body, "Still here")
+        session.with_user(target.user_id).message_post(
+            body="I take it from here", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertIn("I take it from here", child.message_ids.mapped("body"))
+        session._close_livechat_session()
+        self.assertEqual((child.state, child.close_reason), ("closed", "customer"))
+
     def test_one_load_count_for_both_channels(self):
         # max_parallel_chats is 1: two Telegram customers and a visitor share the two operators
         self.receive(1, chat=501, text="/start")

@@ -44,6 +44,7 @@ class ChatbotDialog(models.Model):
             ("operator", "Closed by the operator"),
             ("inactivity", "No activity"),
             ("timeout", "Waited too long"),
+            ("transfer", "Transferred"),
         ],
         readonly=True,
         copy=False,
@@ -91,6 +92,12 @@ class ChatbotDialog(models.Model):
         copy=False,
         help="When a silent operator's dialog went back to the head of the queue: the max waiting time "
         "counts from here, not from its place at the head.",
+    )
+    transfer_note = fields.Text(
+        "Note from the previous operator",
+        readonly=True,
+        copy=False,
+        help="What the operator who transferred the dialog wrote for whoever takes it.",
     )
     served_by_group = fields.Boolean(
         "Served by the operators' group",
@@ -370,10 +377,12 @@ class ChatbotDialog(models.Model):
             self.operator_bot_id | self.bot_id.filtered(lambda b: b.bot_type == "operator")
         )._chatbot_dispatch_queue()
 
-    def _chatbot_assign(self, operator):
-        """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings."""
+    def _chatbot_assign(self, operator, previous=None):
+        """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings. The
+        `previous` operator (by default the dialog's; the parent's for a transferred dialog) leaves the
+        conversation, and the customer, who talked to them already, gets no greeting."""
         self.ensure_one()
-        previous = self.operator_id
+        previous = self.operator_id if previous is None else previous
         now = fields.Datetime.now()
         self.write(
             {
@@ -437,9 +446,9 @@ class ChatbotDialog(models.Model):
         return True
 
     def action_transfer(self, operator, note=None):
-        """Hand the dialog to `operator`, of this operator bot or another one (another department): theirs at
-        once, in the same conversation with the whole history; the customer is told (the bot's Transfer
-        text), the new operator reads the `note`."""
+        """Hand the dialog to `operator`, of this operator bot or another one (another department): the dialog
+        ends and its child (returned) is theirs at once, in the same conversation with the whole history; the
+        customer is told (the bot's Transfer text), the new operator reads the `note`."""
         self.ensure_one()
         self._chatbot_check_operator_rights()
         dialog = self.sudo()
@@ -463,16 +472,15 @@ class ChatbotDialog(models.Model):
                     ],
                 )
             )
-        dialog._chatbot_before_transfer(note)
-        if operator.bot_id != dialog.operator_bot_id:
-            dialog.operator_bot_id = operator.bot_id
-        dialog._chatbot_assign(operator)
-        return True
+        child = dialog._chatbot_carry_on(operator.bot_id, note)
+        child._chatbot_assign(operator, previous=dialog.operator_id)
+        return child
 
     def action_transfer_to_queue(self, operator_bot, note=None):
-        """Hand the dialog to the queue of `operator_bot` (another department, or this one): the current
-        operator leaves it, it waits and is routed by that bot's rules (the customer is told the Transfer
-        text, then their position), with the whole history for whoever takes it."""
+        """Hand the dialog to the queue of `operator_bot` (another department, or this one): the dialog ends,
+        the current operator leaves the conversation, and its child (returned) waits and is routed by that
+        bot's rules (the customer is told the Transfer text, then their position), with the whole history
+        and the `note` for whoever takes it."""
         self.ensure_one()
         self._chatbot_check_operator_rights()
         dialog = self.sudo()
@@ -481,21 +489,80 @@ class ChatbotDialog(models.Model):
             raise UserError(self.env._("%(bot)s is not a consultation bot.", bot=operator_bot.name))
         if dialog.state == "closed":
             raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
-        dialog._chatbot_before_transfer(note)
-        previous = dialog.operator_id
-        dialog.write(
+        child = dialog._chatbot_carry_on(operator_bot, note)
+        if dialog.operator_id:
+            child._chatbot_leave_conversation(dialog.operator_id)
+        child._chatbot_request_operator(operator_bot)
+        return child
+
+    def _chatbot_carry_on(self, operator_bot, note=None):
+        """Seed 002: a transfer ends this dialog and a child dialog carries it on, linked to it, in the same
+        conversation with the whole history; the customer is told (the bot's Transfer text) and their next
+        messages go to the child; the `note` waits for whoever takes it. Returns the child, with the bot
+        until the caller gives it to an operator or a queue."""
+        self.ensure_one()
+        text = self._chatbot_say("text_transfer")
+        if text and not self.sender_id.is_blocked:
+            self._chatbot_send(text, author_kind="system")
+        freed = self.operator_id | self.offer_operator_id
+        # closed as transferred, not through action_close: the customer gets no completion text and the
+        # conversation (a website visitor's own live chat session, a forum topic) goes on with the child
+        self.write(
             {
-                "operator_id": False,
-                "served_by_group": False,
-                "state": "bot",
-                "operator_bot_id": operator_bot.id,
+                "state": "closed",
+                "close_date": fields.Datetime.now(),
+                "close_reason": "transfer",
+                "transfer_count": self.transfer_count + 1,
+                "offer_operator_id": False,
+                "offer_date": False,
             }
         )
-        if previous:
-            previous._chatbot_update_load()
-            dialog._chatbot_leave_conversation(previous)
-        dialog._chatbot_request_operator(operator_bot)
-        return True
+        # the child's INSERT meets the unique index of open dialogs: the parent's closing goes first
+        self.flush_recordset()
+        note = (note or "").strip()
+        child = self.create(
+            {
+                **self._chatbot_child_values(),
+                "operator_bot_id": operator_bot.id,
+                "transfer_note": note or False,
+            }
+        )
+        channel = self.discuss_channel_id.sudo()
+        if channel:
+            values = {"chatbot_dialog_id": child.id}
+            if channel.name == self._chatbot_conversation_name():
+                values["name"] = child._chatbot_conversation_name()
+            channel.write(values)
+            channel.with_context(chatbot_no_relay=True).message_post(
+                body=self.env._(
+                    "Dialog %(code)s transferred by %(name)s: it carries on as %(child)s.",
+                    code=self.code,
+                    name=self.env.user.name,
+                    child=child.code,
+                ),
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+            if note:
+                channel.with_context(chatbot_no_relay=True).message_post(
+                    body=self.env._(
+                        "Note for the next operator from %(name)s: %(note)s",
+                        name=self.env.user.name,
+                        note=note,
+                    ),
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
+                )
+        freed.sudo()._chatbot_update_load()
+        return child
+
+    def _chatbot_child_values(self):
+        values = super()._chatbot_child_values()
+        values.update(
+            discuss_channel_id=self.discuss_channel_id.id,
+            transfer_count=self.transfer_count,
+        )
+        return values
 
     def _chatbot_hand_back_silent(self):
         """The operator left this new dialog unanswered for the bot's "reassign a silent operator" time: it
@@ -542,25 +609,6 @@ class ChatbotDialog(models.Model):
         self._chatbot_tell_position(self._chatbot_queue_position())
         return operator
 
-    def _chatbot_before_transfer(self, note):
-        """A transfer begins: the customer is told, the conversation keeps the note for the receiver."""
-        self.ensure_one()
-        self.transfer_count += 1
-        text = self._chatbot_say("text_transfer")
-        if text and not self.sender_id.is_blocked:
-            self._chatbot_send(text, author_kind="system")
-        channel = self.discuss_channel_id.sudo()
-        if channel and (note or "").strip():
-            channel.with_context(chatbot_no_relay=True).message_post(
-                body=self.env._(
-                    "Note for the next operator from %(name)s: %(note)s",
-                    name=self.env.user.name,
-                    note=note.strip(),
-                ),
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
-
     def _chatbot_leave_conversation(self, operator, told=None):
         """`operator` leaves the dialog's conversation (a transfer to a queue, a silent operator); a messenger
         operator is `told` why."""
@@ -586,6 +634,28 @@ class ChatbotDialog(models.Model):
             "target": "new",
             "context": {"default_dialog_id": self.id},
         }
+
+    def _chatbot_take(self, operator):
+        self.ensure_one()
+        if not operator:
+            return self.env._(
+                "Only the bot's approved operators take dialogs: write /operator to the bot in a private "
+                "chat to ask."
+            )
+        if self.state == "closed":
+            return self.env._("The dialog %(code)s is closed already.", code=self.code)
+        if self.operator_id == operator:
+            return self.env._("%(name)s handles this dialog already.", name=operator.name)
+        if self.operator_id:
+            return self.env._(
+                "%(name)s handles this dialog: they can hand it on with /transfer.",
+                name=self.operator_id.name,
+            )
+        now = fields.Datetime.now()
+        self.write({"operator_id": operator.id, "assign_date": now, "last_activity_date": now})
+        operator.sudo()._chatbot_mark_assigned()
+        operator.sudo()._chatbot_update_load()
+        return self.env._("%(name)s takes the dialog %(code)s.", name=operator.name, code=self.code)
 
     def _chatbot_operator_command(self, command, args=""):
         command = (command or "").lower()
@@ -689,6 +759,38 @@ class ChatbotDialog(models.Model):
             "params": {"active_id": f"discuss.channel_{self.discuss_channel_id.id}"},
         }
 
+    def _chatbot_contact(self):
+        """The dialog's contact, made from the customer's messenger profile when it has none yet (and the bot
+        creates contacts); an empty recordset otherwise."""
+        self.ensure_one()
+        # sudo: the contact is made and linked for the operator, as the processing user does for new senders
+        dialog = self.sudo()
+        partner = dialog.partner_id or dialog.sender_id._chatbot_ensure_partner()
+        if partner and partner != dialog.partner_id:
+            dialog.partner_id = partner
+        return partner.with_env(self.env)
+
+    def action_open_contact(self):
+        """Chat action *Open the contact*: the customer's contact, made from their messenger profile when the
+        dialog has none yet."""
+        self.ensure_one()
+        partner = self._chatbot_contact()
+        if not partner:
+            raise UserError(
+                self.env._(
+                    "%(name)s has no contact, and %(bot)s does not create contacts (its Settings).",
+                    name=self._chatbot_customer_name(),
+                    bot=self.sudo().bot_id.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": partner.id,
+            "views": [[False, "form"]],
+            "target": "current",
+        }
+
     def action_open_conversation(self):
         """The dialog's conversation in Discuss."""
         return self._chatbot_action_open_conversation()
@@ -722,7 +824,8 @@ class ChatbotDialog(models.Model):
             self.discuss_channel_id = channel
             if self.partner_id:
                 channel._add_members(partners=self.partner_id, post_joined_message=False)
-            for message in self.message_ids:
+            # the whole history: a transferred dialog's parent may never have had a conversation
+            for message in self._chatbot_history():
                 self._chatbot_post_in_conversation(message)
         else:
             previous = previous or self.env["chatbot.operator"]
@@ -734,8 +837,8 @@ class ChatbotDialog(models.Model):
                 message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
-            # what the customer wrote while the dialog waited in a queue
-            for message in self.message_ids.filtered(lambda m: not m.mail_message_id):
+            # what the customer wrote while the dialog (or its parent) waited in a queue
+            for message in self._chatbot_history().filtered(lambda m: not m.mail_message_id):
                 self._chatbot_post_in_conversation(message)
         self._chatbot_conversation_opened(channel, operator)
         return channel
@@ -831,8 +934,11 @@ class ChatbotDialog(models.Model):
             )
         ]
         lines += [
-            f"> {m.body}" for m in self.message_ids.filtered(lambda m: m.direction == "in" and m.body)[-10:]
+            f"> {m.body}"
+            for m in self._chatbot_history().filtered(lambda m: m.direction == "in" and m.body)[-10:]
         ]
+        if self.transfer_note:
+            lines.append(self.env._("Note from the previous operator: %(note)s", note=self.transfer_note))
         lines.append(
             self.env._(
                 "Answer here; /end closes the dialog, /transfer hands it on, /help lists the commands."
@@ -893,6 +999,7 @@ class ChatbotDialog(models.Model):
         elif kind == "silent":
             # the operator bot's setting; answered means an operator's message after the assignment
             condition = """d.state = 'active' AND d.operator_id IS NOT NULL AND ob.silent_operator_time > 0
+                           AND d.served_by_group IS NOT TRUE
                            AND d.assign_date < %(now)s - make_interval(mins => ob.silent_operator_time)
                            AND (d.last_operator_date IS NULL OR d.last_operator_date < d.assign_date)"""
         else:

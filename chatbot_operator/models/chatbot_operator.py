@@ -14,8 +14,9 @@ class ChatbotOperator(models.Model):
         STATUSES,
         default="active",
         required=True,
-        help="Only Active operators get new dialogs. An Odoo operator becomes Inactive when their last "
-        "session logs out and gets their status back at the next login.",
+        help="Only Active operators get new dialogs. An Odoo operator is Inactive at their first login and "
+        "when their last session logs out, and gets their status back at the next login; they choose it in "
+        "the headset menu of the top bar.",
     )
     status_before_logout = fields.Selection(STATUSES, readonly=True, copy=False)
     only_my_clients = fields.Boolean(
@@ -138,9 +139,14 @@ class ChatbotOperator(models.Model):
     def chatbot_get_my_status(self):
         """For the systray: whether the user is an operator, and their status."""
         operators = self.sudo().search([("user_id", "=", self.env.uid)])
+        labels = dict(self._fields["availability"]._description_selection(self.env))
+        # what keeps the user from getting dialogs, if anything: their state as the routing sees it
+        blocked = operators.filtered(lambda o: o.availability not in ("available", "inactive"))[:1]
         return {
             "is_operator": bool(operators),
             "status": operators[:1].status or "active",
+            "availability": blocked.availability or False,
+            "availability_label": labels.get(blocked.availability, ""),
             "bots": operators.bot_id.mapped("name"),
             "active_dialogs": sum(operators.mapped("active_dialog_count")),
         }
@@ -152,8 +158,15 @@ class ChatbotOperator(models.Model):
         operators.write({"status": "inactive", "status_before_logout": "active"})
 
     @api.model
-    def _chatbot_on_login(self, user):
-        """Back from a logout: the status the user had before it."""
+    def _chatbot_on_login(self, user, first=False):
+        """Back from a logout: the status the user had before it. At their first login an operator (made one
+        by an administrator before they ever came) is Inactive until they choose Active in the headset menu,
+        as seed 002 says: nobody gets dialogs before they are ready."""
+        if first:
+            self.sudo().search([("user_id", "=", user.id)]).write(
+                {"status": "inactive", "status_before_logout": False}
+            )
+            return
         operators = self.sudo().search([("user_id", "=", user.id), ("status_before_logout", "!=", False)])
         for operator in operators:
             operator.write({"status": operator.status_before_logout, "status_before_logout": False})
@@ -165,7 +178,10 @@ class ChatbotOperator(models.Model):
     def _chatbot_current_dialog(self):
         self.ensure_one()
         return self.env["chatbot.dialog"].search(
-            [("operator_id", "=", self.id), ("state", "=", "active")], order="assign_date desc", limit=1
+            # a dialog taken in the operators' group is answered there, not in the private chat
+            [("operator_id", "=", self.id), ("state", "=", "active"), ("served_by_group", "=", False)],
+            order="assign_date desc",
+            limit=1,
         )
 
     def _chatbot_on_operator_event(self, event):
@@ -210,9 +226,13 @@ class ChatbotOperator(models.Model):
             if not dialog:
                 sender._chatbot_notify(self.env._("You have no customer now."))
                 return dialog
+            if event.command_args.strip():
+                # /transfer <name>: the one operator of the bot so named, as in a conversation or a topic
+                sender._chatbot_notify(dialog.sudo()._chatbot_transfer_by_name(event.command_args))
+                return dialog
             other = self.bot_id._chatbot_pick_operator(dialog.partner_id, exclude=self)
             if other:
-                dialog._chatbot_assign(other)
+                dialog.sudo().action_transfer(other)
                 sender._chatbot_notify(
                     self.env._("Dialog %(code)s handed to %(name)s.", code=dialog.code, name=other.name)
                 )
@@ -258,7 +278,7 @@ class ChatbotOperator(models.Model):
             "You are an operator of %(bot)s. Write here to answer your customer.\n"
             "/next - take the next waiting customer\n"
             "/end - close the current dialog\n"
-            "/transfer - hand the current dialog to another operator\n"
+            "/transfer - hand the current dialog to a free operator; /transfer and a name: to that operator\n"
             "/help - this list",
             bot=self.bot_id.name,
         )

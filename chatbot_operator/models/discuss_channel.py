@@ -104,15 +104,18 @@ class DiscussChannel(models.Model):
         for channel in self.sudo():
             channel._bus_send_store(channel, channel._chatbot_dialog_store_values())
 
-    def execute_command_close(self, **kwargs):
-        """/close in a dialog's conversation: end the dialog, the customer gets the completion message.
-        Returns what the operator is told (the web client shows it to them only)."""
-        return self._chatbot_execute_operator_command("close", "")
+    def chatbot_execute_command(self, command, body=""):
+        """An operator command typed in a dialog's conversation (`body`: the whole text typed, "/command
+        args"); the web client sends the dialog's commands here. Returns what the operator is told."""
+        return self._chatbot_execute_operator_command(command, (body or "").partition(" ")[2].strip())
 
-    def execute_command_transfer(self, body="", **kwargs):
-        """/transfer <name> in a dialog's conversation: hand the dialog to that operator of the bot (with no
-        name: the list of operators and their load). Returns what the operator is told."""
-        return self._chatbot_execute_operator_command("transfer", (body or "").partition(" ")[2])
+    def execute_command_chatbot(self, body="", **kwargs):
+        """A dialog command typed where there is no dialog (an addon's command of the suite registered for a
+        conversation type): the operator is told, as Odoo's own commands tell."""
+        command = (body or "").lstrip("/").partition(" ")[0]
+        self.env.user._bus_send_transient_message(
+            self, self.env._("/%(command)s acts on bot dialogs only.", command=command)
+        )
 
     def _chatbot_execute_operator_command(self, command, args):
         """Run an operator's command on the conversation's dialog; returns the outcome for the operator."""

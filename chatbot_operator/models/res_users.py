@@ -2,16 +2,19 @@ from odoo import api, fields, models
 
 
 class ResUsers(models.Model):
-    """An operator's status follows their sessions: Inactive after the last logout, restored at login."""
+    """An operator's status follows their sessions (seed 002): Inactive at the first login, Inactive after
+    the last logout and restored at the next login."""
 
     _inherit = "res.users"
 
     @api.model
     def _update_last_login(self):
         """Called at each successful login, in the user's environment."""
+        # sudo: the user's own login log (kept, one row at least, by Odoo's garbage collection)
+        first = not self.env.user.sudo().log_ids
         result = super()._update_last_login()
         # sudo: only the user's own operator records change
-        self.env["chatbot.operator"].sudo()._chatbot_on_login(self.env.user)
+        self.env["chatbot.operator"].sudo()._chatbot_on_login(self.env.user, first=first)
         return result
 
     chatbot_restricted_bot_ids = fields.Many2many(

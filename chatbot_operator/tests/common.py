@@ -35,8 +35,13 @@ class OperatorCase(ChatbotCase):
         return self.dialog_of(chat)
 
     def texts_to(self, dialog):
-        """What the bot queued for the dialog's customer, oldest first."""
-        return dialog.message_ids.filtered(lambda m: m.direction == "out").mapped("body")
+        """What the bot queued for the dialog's customer, oldest first, through its transfers."""
+        return (
+            dialog._chatbot_current()
+            ._chatbot_history()
+            .filtered(lambda m: m.direction == "out")
+            .mapped("body")
+        )
 
     def send_all(self):
         self.Outbound._send_channel(self.channel, time_budget=5)

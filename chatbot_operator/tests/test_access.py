@@ -41,10 +41,10 @@ class TestAccess(OperatorCase):
         )
         with self.assertRaises(AccessError):
             dialog.with_user(other).action_transfer(self.operators.filtered(lambda o: o.user_id == other))
-        dialog.with_user(dialog.operator_id.user_id).action_transfer(
+        child = dialog.with_user(dialog.operator_id.user_id).action_transfer(
             self.operators.filtered(lambda o: o.user_id == other)
         )
-        self.assertEqual(dialog.operator_id.user_id, other)
+        self.assertEqual(child.operator_id.user_id, other)
 
     def test_routing_a_new_dialog_costs_the_same_whatever_the_number_of_dialogs(self):
         self.bot.max_parallel_chats = 1000

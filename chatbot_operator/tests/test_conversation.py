@@ -80,16 +80,30 @@ class TestConversation(OperatorCase):
             )
 
     def test_close_command_in_the_conversation(self):
-        self.channel_d.with_user(self.user).execute_command_close()
+        self.channel_d.with_user(self.user).chatbot_execute_command("close", "/close")
         self.assertEqual(self.dialog.state, "closed")
         self.assertEqual(self.dialog.close_reason, "operator")
         self.assertEqual(self.texts_to(self.dialog)[-1], "Consultation completed")
 
     def test_transfer_keeps_the_history_and_moves_the_conversation(self):
         target = (self.operators - self.operator)[0]
-        self.channel_d.with_user(self.user).execute_command_transfer(body=f"/transfer {target.name}")
-        self.assertEqual(self.dialog.operator_id, target)
-        self.assertEqual(self.dialog.discuss_channel_id, self.channel_d, "same conversation, same history")
+        self.channel_d.with_user(self.user).chatbot_execute_command("transfer", f"/transfer {target.name}")
+        # seed 002: the dialog ends as transferred, a child dialog carries it on with the new operator
+        child = self.dialog.child_ids
+        self.assertEqual((self.dialog.state, self.dialog.close_reason), ("closed", "transfer"))
+        self.assertEqual((child.state, child.operator_id, child.parent_id), ("active", target, self.dialog))
+        self.assertEqual(child.discuss_channel_id, self.channel_d, "same conversation, same history")
+        self.assertEqual(self.channel_d.chatbot_dialog_id, child, "what is written there goes to the child")
+        self.assertEqual(self.channel_d.name, f"{child.code} · Olena")
+        self.assertEqual(child._chatbot_history()[:1].body, "Hello, my order is late", "the whole history")
+        # the customer's next message goes to the child, and the new operator answers them
+        self.say(1001, "Thanks", 7)
+        self.assertEqual(child.message_ids.mapped("body"), ["Thanks"])
+        self.assertEqual(self.bodies()[-1], ("Olena", "Thanks"))
+        self.channel_d.with_user(target.user_id).message_post(
+            body="Sofia here", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual(child.message_ids.filtered(lambda m: m.author_kind == "operator").body, "Sofia here")
         members = self.channel_d.channel_member_ids.partner_id
         self.assertIn(target.user_id.partner_id, members)
         self.assertNotIn(self.user.partner_id, members)
@@ -156,12 +170,14 @@ class TestConversation(OperatorCase):
         # seed 002: an Inactive operator may be chosen (they see the chats they were given)
         form.operator_id = off
         form.action_transfer()
-        self.assertEqual(self.dialog.operator_id, off)
+        self.assertEqual(self.dialog.child_ids.operator_id, off)
 
     def test_transfer_to_an_operator_tells_the_customer_and_leaves_the_note(self):
         target = (self.operators - self.operator)[0]
         self.transfer_form(operator_id=target.id, note="Wants a refund for order 42").action_transfer()
-        self.assertEqual((self.dialog.operator_id, self.dialog.transfer_count), (target, 1))
+        child = self.dialog.child_ids
+        self.assertEqual((child.operator_id, child.transfer_count), (target, 1))
+        self.assertEqual(child.transfer_note, "Wants a refund for order 42")
         self.assertIn(
             "We are passing you to another consultant. Please wait a moment.", self.texts_to(self.dialog)
         )
@@ -186,9 +202,10 @@ class TestConversation(OperatorCase):
     def test_transfer_to_the_queue_of_another_department(self):
         sales, seller = self.sales_desk()
         self.transfer_form(target="queue", operator_bot_id=sales.id).action_transfer()
+        child = self.dialog.child_ids
+        self.assertEqual((self.dialog.state, self.dialog.operator_bot_id), ("closed", self.bot))
         self.assertEqual(
-            (self.dialog.state, self.dialog.operator_bot_id, self.dialog.operator_id.user_id),
-            ("active", sales, seller),
+            (child.state, child.operator_bot_id, child.operator_id.user_id), ("active", sales, seller)
         )
         self.assertEqual(self.operator.active_dialog_count, 0, "the first operator is free again")
         members = self.channel_d.channel_member_ids.partner_id
@@ -199,12 +216,16 @@ class TestConversation(OperatorCase):
     def test_transfer_to_a_queue_with_nobody_free_waits_and_tells_the_position(self):
         sales, seller = self.sales_desk()
         sales.operator_ids.status = "inactive"
-        self.dialog.with_user(self.user).action_transfer_to_queue(sales)
-        self.assertEqual((self.dialog.state, self.dialog.operator_id.id), ("waiting", False))
+        child = self.dialog.with_user(self.user).action_transfer_to_queue(sales)
+        self.assertEqual(
+            (child.state, child.operator_id.id, child.parent_id), ("waiting", False, self.dialog)
+        )
+        self.assertEqual(self.operator.active_dialog_count, 0)
         self.assertEqual(self.texts_to(self.dialog)[-1], "Sorry, no operator available")
         self.say(1001, "Anyone?", 9)
+        self.assertEqual(child.message_ids.mapped("body"), ["Sorry, no operator available", "Anyone?"])
         sales.operator_ids.with_user(seller).chatbot_set_my_status("active")
-        self.assertEqual(self.dialog.operator_id.user_id, seller)
+        self.assertEqual(child.operator_id.user_id, seller)
         self.assertIn("Anyone?", [b for _a, b in self.bodies()], "what the customer wrote while waiting")
 
     def test_a_user_cannot_transfer_someone_elses_dialog(self):

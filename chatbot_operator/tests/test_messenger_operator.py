@@ -112,6 +112,17 @@ class TestMessengerOperator(OperatorCase):
         self.assertIn("stays with you", self.sent_to(7007)[-1])
         self.operators[0].status = "active"
         self.receive(4, chat=7007, text="/transfer")
-        self.assertEqual(dialog.operator_id, self.operators[0])
+        child = dialog.child_ids
+        self.assertEqual((dialog.close_reason, child.operator_id), ("transfer", self.operators[0]))
         self.assertEqual(operator.active_dialog_count, 0)
-        self.assertTrue(dialog.discuss_channel_id, "the Odoo operator gets the conversation with the history")
+        self.assertTrue(child.discuss_channel_id, "the Odoo operator gets the conversation with the history")
+        conversation = child.discuss_channel_id.message_ids.mapped("body")
+        self.assertTrue(any("/start" in str(body) for body in conversation), conversation)
+
+    def test_transfer_by_name_from_the_messenger(self):
+        self.candidate.with_user(self.bot_admin).action_chatbot_approve()
+        dialog = self.start(1001)
+        target = self.operators[0]
+        self.receive(3, chat=7007, text=f"/transfer {target.name}")
+        self.assertEqual(dialog.child_ids.operator_id, target, "inactive, but named: seed 002 allows it")
+        self.assertIn(f"handed to {target.name}", self.sent_to(7007)[-1])

@@ -104,6 +104,13 @@ class TestRouting(OperatorCase):
         self.assertEqual(self.operators[2].status, "inactive")
         with self.assertRaises(ValueError):
             Operator.chatbot_set_my_status("away")
+        # Active, but at the chat limit: the headset says why no dialog comes
+        Operator.chatbot_set_my_status("active")
+        self.operators[2].active_dialog_count = self.bot.max_parallel_chats
+        status = Operator.chatbot_get_my_status()
+        self.assertEqual(
+            (status["availability"], status["availability_label"]), ("full", "Chat limit reached")
+        )
 
     def test_my_clients_first_and_only(self):
         salesperson = self.users[2]

@@ -66,6 +66,22 @@ class TestOperatorTour(HttpCase):
         self.assertEqual(texts[-1], "Consultation completed")
         self.assertFalse([text for text in texts if text.startswith("/")], texts)
 
+    def test_a_new_operator_is_inactive_at_first_login_and_keeps_their_choice_after(self):
+        # seed 002: an administrator made them an operator before they ever came
+        newcomer = new_test_user(
+            self.env, "tour_newcomer", groups="base.group_user,chatbot_base.chatbot_base_group_user"
+        )
+        operator = self.env["chatbot.operator"].create({"bot_id": self.bot.id, "user_id": newcomer.id})
+        self.assertEqual(operator.status, "active")
+        self.authenticate("tour_newcomer", "tour_newcomer")
+        operator.invalidate_recordset()
+        self.assertEqual(operator.status, "inactive", "nobody gets dialogs before they are ready")
+        status = self.env["chatbot.operator"].with_user(newcomer).chatbot_set_my_status("active")
+        self.assertEqual(status["status"], "active")
+        self.authenticate("tour_newcomer", "tour_newcomer")
+        operator.invalidate_recordset()
+        self.assertEqual(operator.status, "active", "the next login keeps what they chose")
+
     def test_operator_transfers_from_the_conversation_header(self):
         self.bot.with_user(self.operator_user).action_join()
         colleague, away = (
@@ -94,7 +110,10 @@ class TestOperatorTour(HttpCase):
         operators[colleague].status = "active"
 
         self.start_tour("/odoo/discuss", "chatbot_operator_transfer_tour", login="tour_operator")
-        self.assertEqual((dialog.operator_id.user_id, dialog.transfer_count), (colleague, 1))
+        self.assertEqual((dialog.state, dialog.close_reason), ("closed", "transfer"))
+        self.assertEqual(
+            (dialog.child_ids.operator_id.user_id, dialog.child_ids.transfer_count), (colleague, 1)
+        )
         self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
         texts = [message.text for message in self.fake.sent if message.chat_id == "4343"]
         self.assertIn("We are passing you to another consultant. Please wait a moment.", texts)

@@ -234,7 +234,7 @@ class ChatbotChannel(models.Model):
             if reply is None:
                 reply = self.env._(
                     "/%(command)s is no command here: /end closes this dialog, /transfer and a name hands it "
-                    "to an operator.",
+                    "to an operator, the Take button makes it yours.",
                     command=event.command,
                 )
             self._telegram_group_hint(event, reply)
@@ -256,16 +256,21 @@ class ChatbotChannel(models.Model):
         return dialog
 
     def _telegram_group_button(self, event):
-        """A button of a dialog's topic: End the dialog, or Transfer (which lists the operators to name with
-        /transfer). The group's members are the bot's operators; the outcome is told in the topic."""
+        """A button of a dialog's topic: Take (the approved operator who pressed it handles the dialog), End
+        the dialog, or Transfer (which lists the operators to name with /transfer). The group's members are
+        the bot's operators; the outcome is told in the topic. After a transfer the buttons act on the
+        dialog that carries it on."""
         _prefix, action, dialog_id = (event.button_data.split(":", 2) + ["", ""])[:3]
         dialog = (
             self.env["chatbot.dialog"].sudo().browse(int(dialog_id) if dialog_id.isdigit() else 0).exists()
         )
         if not dialog or dialog.channel_id != self:
             return self.env["chatbot.dialog"]
-        command = "end" if action == "end" else "transfer"
-        reply = dialog._chatbot_operator_command(command, "")
+        dialog = dialog._chatbot_current()
+        if action == "take":
+            reply = dialog._chatbot_take(self._telegram_group_operator(event.sender))
+        else:
+            reply = dialog._chatbot_operator_command("end" if action == "end" else "transfer", "")
         if reply:
             self._telegram_group_hint(event, reply)
         return dialog
@@ -285,7 +290,7 @@ class ChatbotChannel(models.Model):
                 limit=1,
             )
             if dialog:
-                return dialog
+                return dialog._chatbot_current()
         if thread.reply_to_message_id:
             message = self.env["chatbot.dialog.message"].search(
                 [
@@ -295,7 +300,7 @@ class ChatbotChannel(models.Model):
                 limit=1,
                 order="id desc",
             )
-            return message.dialog_id
+            return message.dialog_id._chatbot_current() if message else Dialog
         return Dialog
 
     def _telegram_group_operator(self, profile):

@@ -63,6 +63,15 @@ class ChatbotDialog(models.Model):
             dialog._telegram_sync_topic(state, partner)
         return result
 
+    def _chatbot_child_values(self):
+        values = super()._chatbot_child_values()
+        # the child of a transferred dialog goes on in its forum topic
+        values.update(
+            telegram_topic_outbound_id=self.telegram_topic_outbound_id.id,
+            telegram_topic_id=self.telegram_topic_id,
+        )
+        return values
+
     def _chatbot_inbound_message_values(self, event):
         # a customer's Telegram message that came with files is copied into the group as it is, even when
         # the files could not be downloaded
@@ -117,17 +126,18 @@ class ChatbotDialog(models.Model):
             OutboundMessage(
                 chat_id=channel.telegram_group_chat_id,
                 text=self.env._(
-                    "Dialog %(code)s. Write here to answer; /end closes it, /transfer and a name hands it to "
-                    "an operator.",
+                    "Dialog %(code)s. Write here to answer; Take makes it yours, /end closes it, /transfer "
+                    "and a name hands it to an operator.",
                     code=self.code,
                 ),
                 thread_from=row.id,
                 buttons=[
                     [
+                        Button(label=self.env._("Take"), data=f"{GROUP_ACTION_PREFIX}take:{self.id}"),
+                        Button(label=self.env._("Transfer"), data=f"{GROUP_ACTION_PREFIX}transfer:{self.id}"),
                         Button(
                             label=self.env._("End the dialog"), data=f"{GROUP_ACTION_PREFIX}end:{self.id}"
                         ),
-                        Button(label=self.env._("Transfer"), data=f"{GROUP_ACTION_PREFIX}transfer:{self.id}"),
                     ]
                 ],
             ),
@@ -158,7 +168,8 @@ class ChatbotDialog(models.Model):
         kinds = []
         if self.partner_id != old_partner:
             kinds.append("topic_rename")
-        if old_state != "closed" and self.state == "closed":
+        if old_state != "closed" and self.state == "closed" and self.close_reason != "transfer":
+            # a transferred dialog's topic is not closed: its child dialog carries on in it
             kinds.append("topic_close")
         elif old_state == "closed" and self.state != "closed":
             kinds.append("topic_reopen")

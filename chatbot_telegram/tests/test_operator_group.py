@@ -168,7 +168,11 @@ class TestOperatorGroup(TelegramCase):
         buttons = [b for row in actions["reply_markup"]["inline_keyboard"] for b in row]
         self.assertEqual(
             [(b["text"], b["callback_data"]) for b in buttons],
-            [("End the dialog", f"grp:end:{dialog.id}"), ("Transfer", f"grp:transfer:{dialog.id}")],
+            [
+                ("Take", f"grp:take:{dialog.id}"),
+                ("Transfer", f"grp:transfer:{dialog.id}"),
+                ("End the dialog", f"grp:end:{dialog.id}"),
+            ],
         )
         self.assertEqual(self.group_texts(FORUM), [("My kettle leaks", topic), ("Since yesterday", topic)])
         sent = [m for m in self.fake.sent_messages(chat_id=FORUM) if "reply_markup" not in m]

@@ -30,3 +30,31 @@ registry.category("web_tour.tours").add("chatbot_client_build_flow_tour", {
         { content: "It is fine", trigger: ".o_notification:contains('is fine: 2 steps')" },
     ],
 });
+
+registry.category("web_tour.tours").add("chatbot_client_chat_actions_tour", {
+    url: "/odoo/discuss",
+    steps: () => [
+        {
+            content: "The customer's dialog is in Discuss",
+            trigger: ".o-mail-DiscussSidebar-item:contains('Marta')",
+            run: "click",
+        },
+        { trigger: ".o-mail-Message-body:contains('The left leg is missing')" },
+        {
+            content: "Type /ticket: a ticket of the dialog, told to the operator only",
+            trigger: ".o-mail-Composer-input",
+            run: "edit /ticket ",
+        },
+        { trigger: ".o-mail-Composer-send:enabled", run: "click" },
+        { trigger: ".o-mail-Message:contains('is linked to dialog')" },
+        {
+            content: "The chat action Create lead in the conversation's header",
+            trigger: "button[name='chatbot-lead']",
+            run: "click",
+        },
+        {
+            content: "The lead opens, titled after the customer's first message",
+            trigger: ".o_breadcrumb .active:contains('My sofa arrived broken')",
+        },
+    ],
+});

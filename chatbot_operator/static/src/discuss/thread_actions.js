@@ -4,7 +4,7 @@ import { _t } from "@web/core/l10n/translation";
 
 // The dialog's actions in its conversation's header (the chat window, Discuss), like Creatio's chat
 // actions: end it, hand it on, open the dialog. The same as /close and /transfer typed in the composer.
-function dialogOf(component) {
+export function dialogOf(component) {
     const thread = component.thread;
     return thread?.model === "discuss.channel" && thread.chatbotDialogId ? thread : null;
 }
@@ -47,6 +47,20 @@ threadActionsRegistry
             );
         },
         sequence: 15,
+        sequenceGroup: 5,
+    })
+    .add("chatbot-contact", {
+        condition: (component) => Boolean(dialogOf(component)),
+        icon: "fa fa-fw fa-user",
+        name: _t("Open the contact"),
+        async open(component) {
+            const thread = dialogOf(component);
+            const action = await component.env.services.orm.call("chatbot.dialog", "action_open_contact", [
+                [thread.chatbotDialogId],
+            ]);
+            component.env.services.action.doAction(action);
+        },
+        sequence: 17,
         sequenceGroup: 5,
     })
     .add("chatbot-dialog", {

@@ -4,15 +4,27 @@ import { markup } from "@odoo/owl";
 import { escape } from "@web/core/utils/strings";
 import { patch } from "@web/core/utils/patch";
 
-// the commands of a bot dialog's conversation (channel_commands.js) answer the operator with a text
-const DIALOG_COMMANDS = new Set(["execute_command_close", "execute_command_transfer"]);
+// The operator commands of a bot dialog's conversation (channel_commands.js): typed there, they act on the
+// dialog on the server and answer the operator with a text. The addons add theirs (chatbot_client: /lead,
+// /ticket). Another addon's command of the same name (crm_livechat's /lead) keeps working elsewhere.
+export const DIALOG_COMMANDS = new Set(["close", "transfer"]);
 
 patch(Thread.prototype, {
-    /** What a dialog's command says (closed, handed on, whom to name) shows at once to the operator who
-     * typed it, as a message only they see, like Odoo's own /help. */
+    /** In a dialog's conversation its commands run on the dialog; what they say (closed, handed on, whom to
+     * name, the lead made) shows at once to the operator who typed it, as a message only they see, like
+     * Odoo's own /help. */
     async executeCommand(command, body = "") {
-        const result = await super.executeCommand(...arguments);
-        if (DIALOG_COMMANDS.has(command.methodName) && typeof result === "string" && result) {
+        const name = body.substring(1).split(/\s/)[0];
+        if (!this.chatbotDialogId || !DIALOG_COMMANDS.has(name)) {
+            return super.executeCommand(...arguments);
+        }
+        const result = await this.store.env.services.orm.call(
+            "discuss.channel",
+            "chatbot_execute_command",
+            [[this.id], name],
+            { body }
+        );
+        if (typeof result === "string" && result) {
             const message = this.store.Message.insert(
                 {
                     author: this.store.odoobot,
@@ -27,9 +39,7 @@ patch(Thread.prototype, {
             this.messages.push(message);
             this.transientMessages.push(message);
         }
-        if (DIALOG_COMMANDS.has(command.methodName)) {
-            await this.refreshChatbotDialogState();
-        }
+        await this.refreshChatbotDialogState();
         return result;
     },
 

@@ -14,7 +14,14 @@ export class ChatbotOperatorStatus extends Component {
     setup() {
         this.orm = useService("orm");
         this.notification = useService("notification");
-        this.state = useState({ is_operator: false, status: "active", bots: [], active_dialogs: 0 });
+        this.state = useState({
+            is_operator: false,
+            status: "active",
+            availability: false,
+            availability_label: "",
+            bots: [],
+            active_dialogs: 0,
+        });
         // Not awaited: the systray renders with the web client, whose first render (and first action) would
         // otherwise wait for this call on every page load, operators or not.
         onWillStart(() => {
@@ -26,10 +33,38 @@ export class ChatbotOperatorStatus extends Component {
         Object.assign(this.state, await this.orm.call("chatbot.operator", "chatbot_get_my_status", []));
     }
 
+    /** Active, Inactive, or what keeps an Active operator from getting dialogs (chat limit, offline). */
+    get label() {
+        if (this.state.status !== "active") {
+            return _t("Inactive");
+        }
+        return this.state.availability ? this.state.availability_label : _t("Active");
+    }
+
+    get dotClass() {
+        if (this.state.status !== "active") {
+            return "bg-danger";
+        }
+        return this.state.availability ? "bg-warning" : "bg-success";
+    }
+
+    get dialogsText() {
+        return _t("%(count)s active dialog(s)", { count: this.state.active_dialogs });
+    }
+
+    get hint() {
+        return this.state.availability === "full"
+            ? _t("You get new dialogs again when you close one.")
+            : _t("Odoo sees you offline: dialogs go to operators who are online.");
+    }
+
     get title() {
-        return this.state.status === "active"
-            ? _t("Bots: you are Active and get new dialogs")
-            : _t("Bots: you are Inactive and get no new dialogs");
+        if (this.state.status !== "active") {
+            return _t("Bots: you are Inactive and get no new dialogs");
+        }
+        return this.state.availability
+            ? _t("Bots: %(state)s", { state: this.state.availability_label })
+            : _t("Bots: you are Active and get new dialogs");
     }
 
     async setStatus(status) {
