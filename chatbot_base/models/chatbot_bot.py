@@ -93,8 +93,11 @@ class ChatbotBot(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             f"chatbot_base.{model.replace('.', '_')}_action"
         )
+        title = self.env._("%(bot)s: %(what)s", bot=self.name, what=name)
+        # Odoo 18's web client titles the view (and its breadcrumb) with display_name, before name
         action.update(
-            name=self.env._("%(bot)s: %(what)s", bot=self.name, what=name),
+            name=title,
+            display_name=title,
             domain=[("bot_id", "=", self.id)],
             context={"default_bot_id": self.id, "search_default_bot_id": self.id},
         )

@@ -7,4 +7,5 @@ from . import (
     test_routing,
     test_timeouts,
     test_ui,
+    test_ui_actions,
 )
