@@ -19,6 +19,7 @@
         "views/chatbot_sender_views.xml",
         "views/chatbot_dialog_views.xml",
         "views/chatbot_operator_views.xml",
+        "views/res_partner_views.xml",
         "views/chatbot_queue_views.xml",
         "views/chatbot_menus.xml",
         "views/res_config_settings_views.xml",

@@ -14,6 +14,7 @@
         "data/ir_cron_data.xml",
         "views/chatbot_bot_views.xml",
         "views/chatbot_broadcast_views.xml",
+        "views/chatbot_start_chat_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

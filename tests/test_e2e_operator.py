@@ -922,3 +922,42 @@ def test_an_offer_not_accepted_in_time_goes_to_the_next_operator(world):
         assert (dialog.state, dialog.operator_id.user_id.id) == ("active", second)
         loads = {o.user_id.id: o.active_dialog_count for o in dialog.operator_bot_id.operator_ids}
         assert loads == {first: 0, second: 1}
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. Message via bot: a chat started from a contact (issue 17)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_message_via_bot_from_a_contact_reaches_them_in_telegram(world):
+    bot = operator_bot(world, "E2E start chat", operators=["Iryna Sales"])
+    iryna = next(iter(bot.users.values()))
+    chat = 72801
+    say(world, bot, chat, "/start", customer(world, chat, "Marta", "Shevchenko"))
+    wait_texts(world, bot, chat, 2)
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        dialog.action_end()
+        partner_id = dialog.partner_id.id
+        stranger_id = env["res.partner"].create({"name": "Never Wrote"}).id
+    before = len(wait_texts(world, bot, chat, 3))
+
+    # as herself, from the contact's action menu: refused for someone who never wrote, with the reason
+    with pytest.raises(RpcError, match="Never Wrote never wrote to a bot"):
+        iryna.rpc.kw("res.partner", "action_chatbot_message", [stranger_id])
+    action = iryna.rpc.kw("res.partner", "action_chatbot_message", [partner_id])
+    assert action["tag"] == "mail.action_discuss"
+    channel_id = int(action["params"]["active_id"].split("_")[-1])
+    iryna.rpc.kw(
+        "discuss.channel",
+        "message_post",
+        [channel_id],
+        body="Your sofa is ready for pickup",
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    assert wait_for(lambda: "Your sofa is ready for pickup" in texts(world, bot, chat), timeout=60)
+    with odoo_env(world.reg) as env:
+        dialog = dialog_of(env, bot, chat)
+        assert (dialog.state, dialog.operator_id.user_id.id) == ("active", iryna.id)
+    assert len(texts(world, bot, chat)) > before

@@ -8,4 +8,5 @@ from . import (
     chatbot_outbound,
     chatbot_sender,
     res_config_settings,
+    res_partner,
 )

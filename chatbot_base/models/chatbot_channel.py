@@ -167,6 +167,20 @@ class ChatbotChannel(models.Model):
                 )
             )
 
+    def action_chatbot_remove(self):
+        """The trash of a bot's Channels tab, after its confirmation: a chat nobody wrote to yet is deleted;
+        one with senders is archived instead, so that its senders, dialogs and their history stay (it stops
+        receiving and sending; *Archived* in the chats' list brings it back)."""
+        used = self.filtered("sender_ids")
+        for channel in used:
+            channel._chatbot_before_archive()
+        used.write({"active": False})
+        (self - used).unlink()
+        return True
+
+    def _chatbot_before_archive(self):
+        """Hook: the chat is about to be archived (chatbot_telegram stops Telegram's deliveries)."""
+
     def action_view_senders(self):
         """The channel's senders."""
         self.ensure_one()

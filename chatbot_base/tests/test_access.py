@@ -75,6 +75,32 @@ class TestAccess(ChatbotCase):
         with self.assertRaisesRegex(Exception, "Archive it"):
             self.channel.with_user(self.bot_manager).unlink()
 
+    def test_removing_a_chat_with_senders_archives_it_and_keeps_the_history(self):
+        second = self.env["chatbot.channel"].create(
+            {"name": "Unused", "bot_id": self.bot.id, "provider": "fake"}
+        )
+        (self.channel | second).with_user(self.bot_manager).action_chatbot_remove()
+        self.assertFalse(second.exists(), "nobody wrote to it: deleted")
+        self.assertEqual(self.channel.active, False, "archived, not deleted")
+        self.assertEqual(self.dialog.sender_id.channel_id, self.channel)
+        self.assertEqual(self.dialog.message_ids.body, "Hello", "the history stays")
+        with self.assertRaises(AccessError):
+            self.channel.with_user(self.bot_user).action_chatbot_remove()
+
+    def test_a_contact_shows_every_dialog_and_messenger_account(self):
+        partner = self.env["res.partner"].create({"name": "Olena Koval"})
+        self.dialog.sender_id.partner_id = partner
+        self.dialog.partner_id = partner
+        self.dialog.action_close()
+        self.receive(2, chat=4001, text="Me again")
+        contact = partner.with_user(self.bot_user)
+        self.assertEqual(contact.chatbot_dialog_count, 2, "closed dialogs too")
+        self.assertEqual(contact.chatbot_sender_ids, self.dialog.sender_id)
+        action = contact.action_chatbot_dialogs()
+        dialogs = self.env["chatbot.dialog"].with_user(self.bot_user).search(action["domain"])
+        self.assertEqual(len(dialogs), 2)
+        self.assertNotIn("search_default_filter_open", action["context"])
+
     def test_other_company_records_are_invisible(self):
         other_company = self.env["res.company"].create({"name": "Other company"})
         self.bot_manager.company_ids = [(4, other_company.id)]

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP, MANAGER_GROUP
+from odoo.addons.chatbot_base.tools.actions import notification
 
 from .chatbot_step import FINAL_TYPES, WAITING_TYPES
 
@@ -257,18 +258,13 @@ class ChatbotBot(models.Model):
                 + "\n"
                 + "\n".join(f"• {step.display_name}: {problems[step.id]}" for step in steps)
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "The flow of %(bot)s is fine: %(count)s steps, all reachable.",
-                    bot=self.name,
-                    count=len(self.step_ids),
-                ),
-            },
-        }
+        return notification(
+            self.env._(
+                "The flow of %(bot)s is fine: %(count)s steps, all reachable.",
+                bot=self.name,
+                count=len(self.step_ids),
+            )
+        )
 
     def action_add_step(self):
         """The Steps tab's "Add step": a new step's form."""

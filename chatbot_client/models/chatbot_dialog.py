@@ -398,7 +398,9 @@ class ChatbotDialog(models.Model):
             # never the technical user the flow runs as (crm's default): the partner's or the step's
             "user_id": salesperson.id or False,
             "company_id": self.company_id.id,
-            "source_id": step.lead_source_id.id or False,
+            # as a chat action's lead: from a "Chat", through the messenger, unless the step names a source
+            "source_id": step.lead_source_id.id or self.env.ref("chatbot_client.utm_source_chat").id,
+            "medium_id": self._chatbot_case_medium().id,
             "tag_ids": [(6, 0, step.lead_tag_ids.ids)],
             **self._chatbot_flow_answer_values("crm.lead"),
         }
@@ -477,6 +479,7 @@ class ChatbotDialog(models.Model):
                             "description": self._chatbot_flow_description(),
                             # never the technical user the flow runs as (the task's default assignee)
                             "user_ids": [(6, 0, step.lead_user_id.ids)],
+                            "tag_ids": [(4, self._chatbot_chat_tag().id)],
                         }
                     )
                 )

@@ -120,6 +120,7 @@ class TestFlow(ClientCase):
         self.assertEqual(lead.user_id, self.salesperson, "the step's salesperson: the partner has none")
         self.assertEqual(lead.team_id, self.team)
         self.assertEqual(lead.source_id, self.source)
+        self.assertEqual(lead.medium_id.name, "Fake messenger", "the messenger, as for a chat action's lead")
         self.assertIn("What brings you here? <b>Buy</b>", lead.description)
         self.assertIn("Your phone number? <b>+380671234567</b>", lead.description)
         self.assertIn("I will not tell", lead.description, "what the customer wrote is in the description")
@@ -302,6 +303,7 @@ class TestFlow(ClientCase):
         self.assertEqual(task.name, "Problem: The parcel is broken")
         self.assertEqual(task.partner_id, dialog.partner_id)
         self.assertFalse(task.user_ids, "not assigned to the technical user")
+        self.assertEqual(task.tag_ids.mapped("name"), ["Chat"], "from a chat, as a chat action's ticket")
         self.assertIn(f"Ticket {task.id} created.", self.bot_texts(dialog))
         self.assertEqual(dialog.state, "closed", "the last step said its piece")
 

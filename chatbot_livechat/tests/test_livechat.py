@@ -113,7 +113,9 @@ class TestLivechat(LivechatCase):
         child = dialog.with_user(first.user_id).action_transfer(target, note="Wants a refund")
         # seed 002: the dialog ends, its child carries on in the visitor's own session, still open
         self.assertEqual((dialog.state, dialog.close_reason), ("closed", "transfer"))
-        self.assertEqual((child.state, child.operator_id, child.discuss_channel_id), ("active", target, session))
+        self.assertEqual(
+            (child.state, child.operator_id, child.discuss_channel_id), ("active", target, session)
+        )
         self.assertTrue(session.livechat_active, "the visitor's chat goes on")
         self.assertEqual(session.chatbot_dialog_id, child)
         self.assertEqual(session.livechat_operator_id, target.user_id.partner_id)

@@ -10,5 +10,6 @@ from . import (
     chatbot_outbound,
     chatbot_sender,
     discuss_channel,
+    res_partner,
     res_users,
 )

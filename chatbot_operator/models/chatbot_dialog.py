@@ -99,6 +99,18 @@ class ChatbotDialog(models.Model):
         copy=False,
         help="What the operator who transferred the dialog wrote for whoever takes it.",
     )
+    similar_partner_ids = fields.Many2many(
+        "res.partner",
+        "chatbot_dialog_similar_partner_rel",
+        "dialog_id",
+        "partner_id",
+        "Similar contacts",
+        readonly=True,
+        copy=False,
+        help="Contacts that may be the customer's (same phone, e-mail, name or messenger username), found "
+        "when the chat started or on demand: merge them to keep one contact with the whole history.",
+    )
+    similar_partner_count = fields.Integer(compute="_compute_similar_partner_count")
     served_by_group = fields.Boolean(
         "Served by the operators' group",
         readonly=True,
@@ -117,6 +129,12 @@ class ChatbotDialog(models.Model):
             "ON chatbot_dialog (operator_id, last_activity_date) WHERE state = 'active'"
         )
         return result
+
+    @api.depends("similar_partner_ids", "partner_id")
+    def _compute_similar_partner_count(self):
+        for dialog in self:
+            # a merge moves the link onto the contact that remains: it is no duplicate of itself
+            dialog.similar_partner_count = len(dialog.similar_partner_ids - dialog.partner_id)
 
     @api.depends("bot_id", "state")
     def _compute_operator_bot_id(self):
@@ -714,40 +732,7 @@ class ChatbotDialog(models.Model):
         """Start a new conversation with the customer of this (closed) dialog, handled by the current user."""
         self.ensure_one()
         dialog = self.sudo()
-        bot = dialog.operator_bot_id or dialog.bot_id
-        operator = (
-            self.env["chatbot.operator"]
-            .sudo()
-            .search([("bot_id", "=", bot.id), ("user_id", "=", self.env.uid)], limit=1)
-        )
-        if not operator:
-            raise UserError(
-                self.env._("Join %(bot)s first: only its operators start live chats.", bot=bot.name)
-            )
-        if dialog.sender_id.is_blocked:
-            raise UserError(
-                self.env._(
-                    "%(name)s blocked the bot: messages cannot reach them.", name=dialog.sender_id.name
-                )
-            )
-        new = self.env["chatbot.dialog"].sudo().search(
-            [
-                ("sender_id", "=", dialog.sender_id.id),
-                ("bot_id", "=", dialog.bot_id.id),
-                ("state", "!=", "closed"),
-            ],
-            limit=1,
-        ) or self.env["chatbot.dialog"].sudo().create(
-            {
-                "bot_id": dialog.bot_id.id,
-                "sender_id": dialog.sender_id.id,
-                "partner_id": dialog.partner_id.id,
-                "operator_bot_id": bot.id,
-            }
-        )
-        if new.operator_id != operator:
-            new._chatbot_assign(operator)
-        return new._chatbot_action_open_conversation()
+        return dialog.sender_id._chatbot_start_chat(dialog.operator_bot_id or dialog.bot_id)
 
     def _chatbot_action_open_conversation(self):
         self.ensure_one()
@@ -769,6 +754,44 @@ class ChatbotDialog(models.Model):
         if partner and partner != dialog.partner_id:
             dialog.partner_id = partner
         return partner.with_env(self.env)
+
+    def _chatbot_find_similar(self):
+        """Look for contacts that may be the customer's (when the chat starts, or on demand)."""
+        for dialog in self:
+            partner = dialog.partner_id
+            dialog.similar_partner_ids = partner._chatbot_similar_partners() if partner else False
+
+    def action_chatbot_find_similar(self):
+        """*Find similar contacts* on the dialog: the search again (after the contact was completed)."""
+        self._chatbot_check_operator_rights()
+        self.sudo()._chatbot_find_similar()
+        return True
+
+    def action_chatbot_merge_similar(self):
+        """*Merge*: Odoo's contact merge with the dialog's contact as the one that remains; senders, dialogs
+        and conversations of the others follow it (the merge moves every link to a contact)."""
+        self.ensure_one()
+        dialog = self.sudo()
+        similar = dialog.similar_partner_ids - dialog.partner_id
+        if not dialog.partner_id or not similar:
+            raise UserError(self.env._("No similar contact to merge with."))
+        # as the user: Odoo's merge wizard and its rights (contact managers; three contacts at most, but for
+        # administrators)
+        wizard = self.env["base.partner.merge.automatic.wizard"].create(
+            {
+                "state": "selection",
+                "partner_ids": [(6, 0, (dialog.partner_id | similar).ids)],
+                "dst_partner_id": dialog.partner_id.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Merge contacts"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
 
     def action_open_contact(self):
         """Chat action *Open the contact*: the customer's contact, made from their messenger profile when the
@@ -824,6 +847,8 @@ class ChatbotDialog(models.Model):
             self.discuss_channel_id = channel
             if self.partner_id:
                 channel._add_members(partners=self.partner_id, post_joined_message=False)
+                # Creatio: a new chat looks for contacts that may be the same person
+                self._chatbot_find_similar()
             # the whole history: a transferred dialog's parent may never have had a conversation
             for message in self._chatbot_history():
                 self._chatbot_post_in_conversation(message)

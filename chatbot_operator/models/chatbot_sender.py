@@ -161,3 +161,59 @@ class ChatbotSender(models.Model):
             "target": "new",
             "context": {"default_sender_id": self.id},
         }
+
+    def _chatbot_start_chat(self, operator_bot=None):
+        """The current user writes to this person (*Live chat* on a closed dialog, *Message via bot* on a
+        contact): their open dialog with the bot, or a new one, becomes the user's, and its conversation
+        opens. The user must be an operator of the consultation bot (`operator_bot`, by default the one the
+        sender's bot hands customers to)."""
+        self.ensure_one()
+        # sudo: an operator writes to a customer without write access to dialogs; the rights are checked here
+        sender = self.sudo()
+        bot = (operator_bot or sender.bot_id._chatbot_operator_bot()).sudo()
+        if not bot:
+            raise UserError(
+                self.env._("%(bot)s hands customers to no consultation bot.", bot=sender.bot_id.name)
+            )
+        if not sender.channel_id.active:
+            raise UserError(self.env._("The chat %(chat)s is archived.", chat=sender.channel_id.name))
+        if sender.is_blocked:
+            raise UserError(
+                self.env._("%(name)s blocked the bot: messages cannot reach them.", name=sender.name)
+            )
+        operator = (
+            self.env["chatbot.operator"]
+            .sudo()
+            .search([("bot_id", "=", bot.id), ("user_id", "=", self.env.uid)], limit=1)
+        )
+        if not operator:
+            raise UserError(
+                self.env._("Join %(bot)s first: only its operators start live chats.", bot=bot.name)
+            )
+        Dialog = self.env["chatbot.dialog"].sudo()
+        dialog = Dialog.search(
+            [("sender_id", "=", sender.id), ("bot_id", "=", sender.bot_id.id), ("state", "!=", "closed")],
+            limit=1,
+        )
+        if dialog.state == "active" and dialog.operator_id and dialog.operator_id != operator:
+            raise UserError(
+                self.env._(
+                    "%(operator)s is talking with %(name)s now (dialog %(code)s): ask them to transfer it to "
+                    "you.",
+                    operator=dialog.operator_id.name,
+                    name=sender.name,
+                    code=dialog.code,
+                )
+            )
+        if not dialog:
+            dialog = Dialog.create(
+                {
+                    "bot_id": sender.bot_id.id,
+                    "sender_id": sender.id,
+                    "partner_id": sender.partner_id.id,
+                    "operator_bot_id": bot.id,
+                }
+            )
+        if dialog.operator_id != operator:
+            dialog._chatbot_assign(operator)
+        return dialog._chatbot_action_open_conversation()

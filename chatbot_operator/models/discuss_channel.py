@@ -24,7 +24,11 @@ class DiscussChannel(models.Model):
     def _chatbot_dialog_store_values(self):
         # sudo: the state of the conversation's own dialog, for its members
         dialog = self.sudo().chatbot_dialog_id
-        return {"chatbotDialogId": dialog.id, "chatbotDialogOpen": dialog.state not in (False, "closed")}
+        return {
+            "chatbotDialogId": dialog.id,
+            "chatbotDialogOpen": dialog.state not in (False, "closed"),
+            "chatbotSimilarCount": dialog.similar_partner_count,
+        }
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)

@@ -1,1 +1,1 @@
-from . import chatbot_send_message, chatbot_transfer
+from . import chatbot_send_message, chatbot_start_chat, chatbot_transfer

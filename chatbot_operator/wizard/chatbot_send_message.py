@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.chatbot_base.tools.actions import notification
+
 
 class ChatbotSendMessage(models.TransientModel):
     """ "Send message" on a sender (seed §1.1.8): write to a customer from the back office."""
@@ -39,12 +41,4 @@ class ChatbotSendMessage(models.TransientModel):
         dialog._chatbot_send(
             self.text.strip(), author_kind="operator", attachments=attachments, author_user=self.env.user
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("Message to %(name)s queued.", name=sender.name),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(self.env._("Message to %(name)s queued.", name=sender.name), close=True)

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.chatbot_base.tools.actions import notification
+
 
 class ChatbotTransfer(models.TransientModel):
     """Transfer a dialog (seed 002): to an operator of this or another consultation bot, chosen from the list
@@ -62,14 +64,6 @@ class ChatbotTransfer(models.TransientModel):
                 raise UserError(self.env._("Choose the queue (the consultation bot) that gets the dialog."))
             self.dialog_id.action_transfer_to_queue(self.operator_bot_id, note=self.note)
             whom = self.operator_bot_id.name
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Dialog %(code)s handed to %(whom)s.", code=self.dialog_id.code, whom=whom
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(
+            self.env._("Dialog %(code)s handed to %(whom)s.", code=self.dialog_id.code, whom=whom), close=True
+        )

@@ -182,6 +182,18 @@ class ChatbotChannel(models.Model):
             channel.sudo().write({"state": "draft", "telegram_webhook_secret": False})
         return True
 
+    def _chatbot_before_archive(self):
+        super()._chatbot_before_archive()
+        if self.provider != "telegram" or self.state != "connected":
+            return
+        # an archived chat answers Telegram 404; without its webhook Telegram stops sending at once.
+        # sudo: the channel's own token, for whoever may archive the chat (not to read or change it)
+        try:
+            self.sudo()._chatbot_connector().api().delete_webhook()
+        except ConnectorError as error:
+            _logger.warning("channel %s: archived, its webhook left in place: %s", self.id, error)
+        self.sudo().write({"state": "draft", "telegram_webhook_secret": False})
+
     def action_telegram_check_webhook(self):
         """Read the webhook's health from Telegram (getWebhookInfo)."""
         self._telegram_check_rights()

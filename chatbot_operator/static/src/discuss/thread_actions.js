@@ -63,6 +63,23 @@ threadActionsRegistry
         sequence: 17,
         sequenceGroup: 5,
     })
+    .add("chatbot-similar", {
+        // Creatio: "N similar contacts" beside the chat; Odoo's merge keeps the dialog's contact
+        condition: (component) => dialogOf(component)?.chatbotSimilarCount > 0,
+        icon: "fa fa-fw fa-users text-warning",
+        name: _t("Similar contacts: merge"),
+        async open(component) {
+            const thread = dialogOf(component);
+            const action = await component.env.services.orm.call(
+                "chatbot.dialog",
+                "action_chatbot_merge_similar",
+                [[thread.chatbotDialogId]]
+            );
+            component.env.services.action.doAction(action, { onClose: () => reload(component) });
+        },
+        sequence: 20,
+        sequenceGroup: 5,
+    })
     .add("chatbot-dialog", {
         condition: (component) => Boolean(dialogOf(component)),
         icon: "fa fa-fw fa-id-card-o",
