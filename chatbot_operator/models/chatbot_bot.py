@@ -398,24 +398,32 @@ class ChatbotBot(models.Model):
 
     def _chatbot_tell_positions(self, first=50):
         """Tell the first `first` waiting customers of each bot their new position when it went down since
-        they were last told (one window query per bot; the rest of the queue hears it when they get there)."""
+        they were last told, or when they were never told one while operators are busy: a customer whose
+        offer was declined or ran out (accept mode) was offered a dialog, not a place, on arrival; one who got
+        "no operator available" still waits once operators are back but full (one window query per bot; the
+        rest of the queue hears it when they get there)."""
         for bot in self:
             self.env.flush_all()
             self.env.cr.execute(
                 """
-                SELECT id, position FROM (
-                    SELECT id, queue_position,
+                SELECT id, position, queue_position FROM (
+                    SELECT id, queue_position, offer_operator_id,
                            row_number() OVER (ORDER BY queue_date, id) AS position
                       FROM chatbot_dialog
                      WHERE operator_bot_id = %s AND state = 'waiting'
                      ORDER BY queue_date, id
                      LIMIT %s) q
                  WHERE queue_position > position
+                    OR (COALESCE(queue_position, 0) = 0 AND offer_operator_id IS NULL)
                 """,
                 [bot.id, first],
             )
-            for dialog_id, position in self.env.cr.fetchall():
-                self.env["chatbot.dialog"].sudo().browse(dialog_id)._chatbot_tell_position(position)
+            rows = self.env.cr.fetchall()
+            # never told: only while someone could serve them ("no operator available" is not a place)
+            busy = any(not told for _id, _position, told in rows) and bot._chatbot_has_available_operators()
+            for dialog_id, position, told in rows:
+                if told or busy:
+                    self.env["chatbot.dialog"].sudo().browse(dialog_id)._chatbot_tell_position(position)
 
     def _chatbot_operator_bot(self):
         """The consultation bot whose operators serve this bot's customers (chatbot_client links client

@@ -257,16 +257,33 @@ class ChatbotDialog(models.Model):
                 self._chatbot_relay_to_group(message)
             self._chatbot_send(self._chatbot_say("text_how_to_end"))
             return self.env["chatbot.operator"]
-        operator = bot._chatbot_pick_operator(self.partner_id)
+        # first come, first served: with customers already waiting, a free place is theirs (the queue's
+        # dispatch gives it); the operators who let this dialog go are left out
+        ahead = self._chatbot_someone_waiting(bot)
+        operator = self.env["chatbot.operator"]
+        if not ahead:
+            operator = bot._chatbot_pick_operator(self.partner_id, exclude=self.declined_operator_ids)
         if operator:
             self._chatbot_give(operator)
             return operator
         self.write({"state": "waiting", "queue_date": fields.Datetime.now(), "queue_position": 0})
+        if ahead and self in bot._chatbot_dispatch_queue():
+            return self.operator_id or self.offer_operator_id
         if not bot._chatbot_has_available_operators():
             self._chatbot_send(self._chatbot_say("text_no_operator"))
         else:
             self._chatbot_tell_position(self._chatbot_queue_position())
         return operator
+
+    def _chatbot_someone_waiting(self, bot):
+        """Whether another customer waits in the queue of `bot` (one indexed query)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT 1 FROM chatbot_dialog
+                WHERE operator_bot_id = %s AND state = 'waiting' AND id != %s LIMIT 1""",
+            [bot.id, self.id],
+        )
+        return bool(self.env.cr.fetchone())
 
     def _chatbot_queue_position(self):
         """1 for the first waiting customer of the operator bot (one indexed count)."""
@@ -391,9 +408,10 @@ class ChatbotDialog(models.Model):
                 }
             )
             operator._chatbot_update_load()
-        (
-            self.operator_bot_id | self.bot_id.filtered(lambda b: b.bot_type == "operator")
-        )._chatbot_dispatch_queue()
+        bots = self.operator_bot_id | self.bot_id.filtered(lambda b: b.bot_type == "operator")
+        bots._chatbot_dispatch_queue()
+        # offered on arrival, the customer was told no place: left waiting, they are told it now
+        bots._chatbot_tell_positions()
 
     def _chatbot_assign(self, operator, previous=None):
         """Give the dialog to `operator` (whose row the caller locked): the conversation, the greetings. The
@@ -492,6 +510,8 @@ class ChatbotDialog(models.Model):
             )
         child = dialog._chatbot_carry_on(operator.bot_id, note)
         child._chatbot_assign(operator, previous=dialog.operator_id)
+        # the place the previous operator freed goes to the head of their queue at once
+        dialog.operator_id.bot_id._chatbot_dispatch_queue()
         return child
 
     def action_transfer_to_queue(self, operator_bot, note=None):
@@ -508,9 +528,14 @@ class ChatbotDialog(models.Model):
         if dialog.state == "closed":
             raise UserError(self.env._("The dialog %(code)s is closed.", code=dialog.code))
         child = dialog._chatbot_carry_on(operator_bot, note)
-        if dialog.operator_id:
-            child._chatbot_leave_conversation(dialog.operator_id)
+        previous = dialog.operator_id
+        if previous:
+            child._chatbot_leave_conversation(previous)
+            # the operator who handed it on is left out, as one who declined it: it goes to someone else
+            child.declined_operator_ids = previous
         child._chatbot_request_operator(operator_bot)
+        # the place the previous operator freed goes to the head of their queue at once
+        previous.bot_id._chatbot_dispatch_queue()
         return child
 
     def _chatbot_carry_on(self, operator_bot, note=None):

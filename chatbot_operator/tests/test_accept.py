@@ -75,6 +75,23 @@ class TestAcceptMode(OperatorCase):
             (dialog.state, dialog.queue_date), ("waiting", queued), "the customer keeps their place"
         )
 
+    def test_an_offer_let_go_while_everyone_is_busy_waits_with_its_place_told(self):
+        """Offered on arrival, the customer was told no place in the queue; declined while every other
+        operator is busy, they wait, and the queue tells them their place."""
+        dialogs = [self.start(1001 + i) for i in range(6)]  # two offers for each of the three operators
+        declined, first = dialogs[0], dialogs[0].offer_operator_id
+        for dialog in dialogs[1:]:
+            dialog.with_user(dialog.offer_operator_id.user_id).action_accept()
+        declined.with_user(first.user_id).action_decline()
+        self.assertEqual(
+            (declined.state, declined.offer_operator_id.id), ("waiting", False), "nobody has room"
+        )
+        self.env["chatbot.dialog"]._cron_operator_queue()
+        self.assertEqual(declined.queue_position, 1)
+        self.assertEqual(self.texts_to(declined), ["All operators are busy. You are number 1 in the queue."])
+        self.env["chatbot.dialog"]._cron_operator_queue()
+        self.assertEqual(len(self.texts_to(declined)), 1, "not told twice the same place")
+
     def test_a_messenger_operator_accepts_with_a_button(self):
         self.operators.write({"status": "inactive"})
         self.receive(1, chat=7007, text="/operator", user={"id": 7007, "name": "Taras"})

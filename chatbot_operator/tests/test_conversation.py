@@ -228,6 +228,38 @@ class TestConversation(OperatorCase):
         self.assertEqual(child.operator_id.user_id, seller)
         self.assertIn("Anyone?", [b for _a, b in self.bodies()], "what the customer wrote while waiting")
 
+    def busy_with_a_queue(self):
+        """Every Active operator full (two of them, two dialogs each), the third one Inactive, and two
+        customers waiting in order."""
+        spare = (self.operators - self.operator)[-1]
+        spare.status = "inactive"
+        for chat in (2001, 2002, 2003):
+            self.start(chat)
+        waiting = [self.start(2101), self.start(2102)]
+        self.assertEqual([d.state for d in waiting], ["waiting", "waiting"])
+        return spare, waiting
+
+    def test_a_transfer_frees_a_place_for_the_head_of_the_queue_at_once(self):
+        spare, (first, second) = self.busy_with_a_queue()
+        child = self.dialog.with_user(self.user).action_transfer(spare)
+        self.assertEqual(child.operator_id, spare)
+        self.assertEqual((first.state, first.operator_id), ("active", self.operator), "not at the next cron")
+        self.assertEqual(second.state, "waiting")
+
+    def test_a_transfer_to_the_own_queue_goes_last_and_not_back(self):
+        _spare, (first, second) = self.busy_with_a_queue()
+        child = self.dialog.with_user(self.user).action_transfer_to_queue(self.bot)
+        self.assertEqual(
+            (first.state, first.operator_id), ("active", self.operator), "first come, first served"
+        )
+        self.assertEqual((second.state, child.state), ("waiting", "waiting"))
+        self.assertEqual(child._chatbot_queue_position(), 2, "behind who waited before")
+        self.assertEqual(child.declined_operator_ids, self.operator)
+        first.action_end()
+        self.assertEqual(second.operator_id, self.operator)
+        second.action_end()
+        self.assertEqual(child.state, "waiting", "never back to the operator who handed it on")
+
     def test_a_user_cannot_transfer_someone_elses_dialog(self):
         other = self.users[1] if self.users[1] != self.user else self.users[0]
         target = self.operators.filtered(lambda o: o.user_id == other)

@@ -69,7 +69,7 @@ class TestStartChat(OperatorCase):
         action = self.partner.with_user(self.user).action_chatbot_message()
         self.assertEqual(action["res_model"], "chatbot.start.chat")
         wizard = (
-            self.env["chatbot.start.chat"].with_user(self.user).with_context(action["context"]).create({})
+            self.env["chatbot.start.chat"].with_user(self.user).with_context(**action["context"]).create({})
         )
         self.assertEqual(set(wizard.sender_ids.ids), {self.dialog.sender_id.id, other.id})
         with self.assertRaisesRegex(UserError, "Choose where to write"):
