@@ -1,6 +1,7 @@
 """Log in to a running Odoo in headless Chromium and save a screenshot of a page.
 
 Usage: .venv/bin/python tools/screenshot.py URL LOGIN PASSWORD PATH_AFTER_LOGIN OUT.png [WIDTH HEIGHT]
+(SHOT_WAIT=seconds to let the page render, default 5; SHOT_DISMISS=1 closes notifications first)
 e.g.   .venv/bin/python tools/screenshot.py http://127.0.0.1:8069 admin admin \
            /odoo/action-chatbot_base.chatbot_bot_action kanban.png
 """
@@ -76,6 +77,10 @@ def main():
         time.sleep(3)
         call("Page.navigate", url=f"{url}{path}")
         time.sleep(float(os.environ.get("SHOT_WAIT", 5)))  # seconds for the page to render
+        if os.environ.get("SHOT_DISMISS"):
+            # close the notifications (a fresh headless session may get Odoo's "page is out of date")
+            evaluate("document.querySelectorAll('.o_notification_close').forEach((b) => b.click())")
+            time.sleep(1)
         data = call("Page.captureScreenshot", format="png")["data"]
         with open(out, "wb") as handle:
             handle.write(base64.b64decode(data))

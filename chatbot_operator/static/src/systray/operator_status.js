@@ -1,8 +1,10 @@
 import { Component, onWillStart, useState } from "@odoo/owl";
+import { browser } from "@web/core/browser/browser";
 import { Dropdown } from "@web/core/dropdown/dropdown";
 import { DropdownItem } from "@web/core/dropdown/dropdown_item";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 
 /** The operator's status in the systray: only Active operators get new bot dialogs. */
@@ -27,6 +29,21 @@ export class ChatbotOperatorStatus extends Component {
         onWillStart(() => {
             this.load();
         });
+        // Odoo's presence follows the web client a moment after it starts (and when the user goes away or
+        // comes back): "Active, offline" read at start would be stale, so the state is read again
+        this.busService = useService("bus_service");
+        this.busService.addEventListener("connect", () => browser.setTimeout(() => this.reload(), 2000));
+        this.busService.subscribe("bus.bus/im_status_updated", ({ partner_id }) => {
+            if (partner_id === user.partnerId) {
+                this.reload();
+            }
+        });
+    }
+
+    reload() {
+        if (this.state.is_operator) {
+            this.load();
+        }
     }
 
     async load() {
