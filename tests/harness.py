@@ -284,3 +284,21 @@ class RpcError(Exception):
     def __init__(self, name, message):
         super().__init__(f"{name}: {message}")
         self.name = name
+
+
+@contextmanager
+def telegram_world():
+    """What an end-to-end module talks to: a real Odoo with two HTTP workers and a cron worker, and the fake
+    Telegram; yields conf, reg (the registry), fake, fake_module and server."""
+    from types import SimpleNamespace
+
+    conf = settings()
+    reg = registry(conf)
+    fake_module = load_fake_telegram()
+    fake = fake_module.FakeTelegram(retry_delay=0.1, delivery_timeout=10).start()
+    server = OdooServer(conf, workers=2).start()
+    try:
+        yield SimpleNamespace(conf=conf, reg=reg, fake=fake, fake_module=fake_module, server=server)
+    finally:
+        server.stop()
+        fake.stop()

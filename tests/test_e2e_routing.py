@@ -24,8 +24,7 @@ from types import SimpleNamespace
 
 import psycopg2
 import pytest
-from harness import OdooServer, Rpc, RpcError, load_fake_telegram, odoo_env, post_json, registry, set_online
-from harness import settings as harness_settings
+from harness import Rpc, RpcError, odoo_env, post_json, set_online, telegram_world
 
 pytestmark = pytest.mark.e2e
 
@@ -46,17 +45,8 @@ _update_ids = itertools.count(9_700_000)
 
 @pytest.fixture(scope="module")
 def world():
-    conf = harness_settings()
-    reg = registry(conf)
-    fake_module = load_fake_telegram()
-    fake = fake_module.FakeTelegram(retry_delay=0.1, delivery_timeout=10)
-    fake.start()
-    server = OdooServer(conf, workers=2).start()
-    try:
-        yield SimpleNamespace(conf=conf, reg=reg, fake=fake, fake_module=fake_module, server=server)
-    finally:
-        server.stop()
-        fake.stop()
+    with telegram_world() as world:
+        yield world
 
 
 @pytest.fixture

@@ -130,6 +130,15 @@ class ChatbotDialog(models.Model):
         )
         return result
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        dialogs = super().create(vals_list)
+        # a new sender's first dialog: its contact was just made (or matched) from the messenger profile,
+        # the moment to look for the contacts that may be the same person
+        first = dialogs.filtered(lambda d: d.partner_id and not d.parent_id and d.sender_id.dialog_ids == d)
+        first._chatbot_find_similar()
+        return dialogs
+
     @api.depends("similar_partner_ids", "partner_id")
     def _compute_similar_partner_count(self):
         for dialog in self:

@@ -46,6 +46,13 @@ class TestSimilarContacts(OperatorCase):
         self.assertEqual(dialog.partner_id.chatbot_dialog_count, 2, "the whole history on one contact")
         self.assertEqual(dialog.similar_partner_count, 0)
 
+    def test_a_new_senders_contact_is_checked_before_any_operator(self):
+        self.bot.wait_start_message = True
+        self.receive(2, chat=3003, text="Hello", user={"id": 3003, "name": "Olena Koval"})
+        dialog = self.dialog_of(3003)
+        self.assertEqual(dialog.state, "bot", "no operator yet")
+        self.assertEqual(dialog.similar_partner_ids, self.known)
+
     def test_phone_email_and_username_find_them_too(self):
         self.receive(
             2, chat=3003, text="/start", user={"id": 3003, "name": "OK", "username": "olena_similar_k"}

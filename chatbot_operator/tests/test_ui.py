@@ -3,11 +3,9 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.addons.chatbot_base.tests.common import fake_messenger, set_online
 
 
-@tagged("chatbot", "post_install", "-at_install")
-class TestOperatorTour(HttpCase):
-    """An operator joins in the browser, a customer writes from a messenger (chatbot_base's fake one; the
-    Telegram road is tested end to end in tests/), the dialog appears in the operator's Discuss, the operator
-    answers there, and the messenger receives the answer."""
+class OperatorTourCase(HttpCase):
+    """A consultation bot on chatbot_base's fake messenger (the Telegram road is tested end to end in tests/)
+    and the tours' operator, Iryna."""
 
     @classmethod
     def setUpClass(cls):
@@ -25,6 +23,12 @@ class TestOperatorTour(HttpCase):
             name="Iryna Operator",
             groups="base.group_user,chatbot_base.chatbot_base_group_user",
         )
+
+
+@tagged("chatbot", "post_install", "-at_install")
+class TestOperatorTour(OperatorTourCase):
+    """An operator joins in the browser, a customer writes from a messenger, the dialog appears in the
+    operator's Discuss, the operator answers there, and the messenger receives the answer."""
 
     def test_operator_answers_a_messenger_customer_from_discuss(self):
         # shared with every internal user, as a team's canned responses are

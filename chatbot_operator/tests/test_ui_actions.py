@@ -1,28 +1,18 @@
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from odoo.addons.chatbot_base.tests.common import fake_messenger, set_online
+from odoo.addons.chatbot_base.tests.common import set_online
+
+from .test_ui import OperatorTourCase
 
 USER_GROUPS = "base.group_user,chatbot_base.chatbot_base_group_user"
 
 
 @tagged("chatbot", "post_install", "-at_install")
-class TestOperatorActionsTour(HttpCase):
+class TestOperatorActionsTour(OperatorTourCase):
     """The buttons of an operator and of a Bots administrator, clicked in the browser: End in a dialog's
     conversation header, Decline under New chats, Approve as operator on a sender's form. Each test checks
     what the people involved notice afterwards: the records' state and what the messenger received."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = cls.enterClassContext(fake_messenger())
-        cls.bot = cls.env["chatbot.bot"].create(
-            {"name": "Tour consultations", "bot_type": "operator", "wait_start_message": False}
-        )
-        cls.channel = cls.env["chatbot.channel"].create(
-            {"name": "Messenger", "bot_id": cls.bot.id, "provider": "fake"}
-        )
-        cls.operator_user = new_test_user(cls.env, "tour_operator", name="Iryna Operator", groups=USER_GROUPS)
 
     def receive(self, update_id, chat, name, text):
         """A messenger user writes to the bot; returns their dialog."""
