@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 from harness import Rpc, RpcError, odoo_env, post_json, set_online, telegram_world
+from psycopg2.errors import SerializationFailure
 
 pytestmark = pytest.mark.e2e
 
@@ -49,19 +50,29 @@ def world():
         yield world
 
 
+def set_queue_nextcall(world, delay):
+    """Move the operator queue cron's next run to now + `delay` (SQL interval). The cron worker may be running
+    the job and updating its row: retried on PostgreSQL's serialization failure."""
+    for _attempt in range(50):
+        try:
+            with odoo_env(world.reg) as env:
+                env.cr.execute(
+                    "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') + %s::interval WHERE id = %s",
+                    [delay, env.ref(QUEUE_CRON).id],
+                )
+            return
+        except SerializationFailure:
+            time.sleep(0.1)
+    raise AssertionError("the queue cron's row stayed locked for 5 s")
+
+
 @pytest.fixture
 def no_queue_tick(world):
     """The operator queue's cron job runs only when something triggers it, not on its minute: a customer is
     served when an operator frees up, not up to a minute later by chance."""
-    with odoo_env(world.reg) as env:
-        cron_id = env.ref(QUEUE_CRON).id
-        env.cr.execute(
-            "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') + interval '1 hour' WHERE id = %s",
-            [cron_id],
-        )
+    set_queue_nextcall(world, "1 hour")
     yield
-    with odoo_env(world.reg) as env:
-        env.cr.execute("UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id = %s", [cron_id])
+    set_queue_nextcall(world, "0 seconds")
 
 
 # ------------------------------------------------------------------------------------------------
