@@ -7,7 +7,7 @@
     "website": "https://github.com/bots-suite/odoo-bots",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["chatbot_base", "sms"],
+    "depends": ["chatbot_base", "sms", "resource"],
     "data": [
         "security/ir.model.access.csv",
         "security/chatbot_operator_security.xml",
@@ -15,6 +15,7 @@
         "views/chatbot_bot_views.xml",
         "views/chatbot_broadcast_views.xml",
         "views/chatbot_start_chat_views.xml",
+        "views/chatbot_report_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

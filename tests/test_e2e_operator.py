@@ -949,3 +949,41 @@ def test_message_via_bot_from_a_contact_reaches_them_in_telegram(world):
         dialog = dialog_of(env, bot, chat)
         assert (dialog.state, dialog.operator_id.user_id.id) == ("active", iryna.id)
     assert len(texts(world, bot, chat)) > before
+
+
+# ------------------------------------------------------------------------------------------------
+# 8. A rating given in Telegram (issue 18)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_a_customer_rates_the_consultation_with_telegram_buttons(world):
+    bot = operator_bot(world, "E2E rating", operators=["Nadia Support"], rating_enabled=True)
+    nadia = next(iter(bot.users.values()))
+    chat = 72901
+    say(world, bot, chat, "/start", customer(world, chat, "Roman", "Koval"))
+    wait_texts(world, bot, chat, 2)
+    with odoo_env(world.reg) as env:
+        dialog_id = dialog_of(env, bot, chat).id
+    nadia.rpc.kw("chatbot.dialog", "action_end", [dialog_id])
+    assert wait_for(
+        lambda: "How was your consultation? Please rate it." in texts(world, bot, chat), timeout=60
+    )
+    question = next(m for m in world.fake.sent_messages(chat_id=chat, token=bot.token) if "reply_markup" in m)
+    good = question["reply_markup"]["inline_keyboard"][0][0]
+    assert good["text"] == "Good"
+    rater = customer(world, chat, "Roman", "Koval")
+    world.fake.push_update(
+        bot.token,
+        world.fake.make_callback_update(
+            chat, good["callback_data"], question["message_id"], rater, token=bot.token
+        ),
+    )
+    assert wait_for(
+        lambda: any("Thank you for your rating" in (t or "") for t in texts(world, bot, chat)), timeout=60
+    )
+    say(world, bot, chat, "Quick and kind", rater)
+    assert wait_for(lambda: "Thank you, we passed your comment on." in texts(world, bot, chat), timeout=60)
+    with odoo_env(world.reg) as env:
+        dialog = env["chatbot.dialog"].browse(dialog_id)
+        assert (dialog.rating, dialog.rating_comment) == ("5", "Quick and kind")
+        assert dialog_of(env, bot, chat) == dialog, "the rating and its comment opened no new dialog"

@@ -38,6 +38,14 @@ class ChatbotBot(models.Model):
         groups=ADMIN_GROUP,
         help='Send the text of a "create lead" step after the lead is created.',
     )
+    off_hours_step_id = fields.Many2one(
+        "chatbot.step",
+        "Outside working hours, go to",
+        domain="[('bot_id', '=', id)]",
+        ondelete="set null",
+        help="When the consultation bot's operators are off (its working hours), a customer handed over goes "
+        "to this step of the flow instead of waiting in the queue (e.g. leave a phone number for a lead).",
+    )
     ticket_project_id = fields.Many2one(
         "project.project",
         "Project for tickets",

@@ -260,6 +260,15 @@ class ChatbotDialog(models.Model):
             return
         self._chatbot_request_operator(operator_bot)
 
+    def _chatbot_off_hours(self, bot):
+        # outside the operators' working hours a client bot may carry on with a step of its flow instead of
+        # the queue (e.g. leave a phone number for a lead)
+        step = self.bot_id.off_hours_step_id
+        if self.bot_id.bot_type != "client" or not step:
+            return super()._chatbot_off_hours(bot)
+        self._chatbot_flow_run(step)
+        return self.env["chatbot.operator"]
+
     def _chatbot_flow_close(self):
         if self.state == "bot":
             self.close_reason = "flow"

@@ -206,6 +206,27 @@ class TestFlow(ClientCase):
         self.assertEqual(dialog.state, "closed")
         self.assertEqual(self.bot_texts(dialog)[-1], "Consultation completed")
 
+    def test_off_hours_the_flow_goes_on_instead_of_the_queue(self):
+        steps = self.sales_flow()
+        closed = self.env["resource.calendar"].create(
+            {"name": "Never open", "tz": "UTC", "attendance_ids": [(5, 0, 0)]}
+        )
+        self.operator_bot.resource_calendar_id = closed
+        self.bot.off_hours_step_id = steps[5]  # "Bye!"
+        self.say("/start")
+        self.press(steps[1].answer_ids[0])
+        dialog = self.say("+380671234567")
+        self.assertEqual(self.bot_texts(dialog)[-1], "Bye!", "the off-hours step, not the queue")
+        self.assertFalse(dialog.operator_id)
+        self.assertNotEqual(dialog.state, "waiting")
+        # without the step: the queue, told when the team is back (never, here: "soon")
+        self.bot.off_hours_step_id = False
+        self.say("/start", chat=1002)
+        self.press(steps[1].answer_ids[0], chat=1002)
+        dialog = self.say("+380671234568", chat=1002)
+        self.assertEqual(dialog.state, "waiting")
+        self.assertIn("back soon", self.bot_texts(dialog)[-1])
+
     def test_the_transcript_shows_pressed_buttons_and_the_bots_name(self):
         steps = self.sales_flow()
         self.say("/start")

@@ -8,4 +8,5 @@ from . import (
     discuss_channel,
     im_livechat_channel,
     mail_message,
+    rating_rating,
 )

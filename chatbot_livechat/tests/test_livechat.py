@@ -129,6 +129,24 @@ class TestLivechat(LivechatCase):
         session._close_livechat_session()
         self.assertEqual((child.state, child.close_reason), ("closed", "customer"))
 
+    def test_a_visitors_live_chat_rating_is_the_dialogs(self):
+        session, guest = self.open_session("Visitor 9")
+        dialog = self.visitor_says(session, guest, "Hello")
+        session._close_livechat_session()
+        # what Odoo's /im_livechat/feedback does when the visitor rates the session
+        self.env["rating.rating"].sudo().create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("discuss.channel"),
+                "res_id": session.id,
+                "rating": 3,
+                "feedback": "Slow answers",
+                "consumed": True,
+            }
+        )
+        self.assertEqual(
+            (dialog.rating, dialog.rating_value, dialog.rating_comment), ("3", 3, "Slow answers")
+        )
+
     def test_one_load_count_for_both_channels(self):
         # max_parallel_chats is 1: two Telegram customers and a visitor share the two operators
         self.receive(1, chat=501, text="/start")

@@ -1,3 +1,7 @@
+from datetime import timedelta
+
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -17,6 +21,10 @@ DEFAULT_TEXTS = {
     "text_queue": "All operators are busy. You are number {position} in the queue.",
     "text_optout": "You will get no more broadcasts from us.",
     "text_transfer": "We are passing you to another consultant. Please wait a moment.",
+    "text_off_hours": "Our team is away now and back {opening}. You keep your place in the queue.",
+    "text_rating": "How was your consultation? Please rate it.",
+    "text_rating_thanks": "Thank you for your rating! If you like, write a comment in your next message.",
+    "text_rating_comment": "Thank you, we passed your comment on.",
 }
 
 
@@ -95,7 +103,41 @@ class ChatbotBot(models.Model):
         "text_transfer",
         "Sent when an operator hands the dialog to another operator or another queue.",
     )
+    text_off_hours = _text_field(
+        "Outside working hours",
+        "text_off_hours",
+        "Sent to a customer who asks for an operator outside the working hours; {opening} is replaced by "
+        "when the team is back.",
+    )
+    text_rating = _text_field(
+        "Rating question",
+        "text_rating",
+        'Sent with the Good, Okay and Bad buttons when a consultation with an operator ends (see "Ask for a '
+        'rating").',
+    )
+    text_rating_thanks = _text_field(
+        "After a rating",
+        "text_rating_thanks",
+        "Sent when the customer rated the consultation; their next message within ten minutes is the "
+        "rating's comment.",
+    )
+    text_rating_comment = _text_field("After a rating's comment", "text_rating_comment")
     # --- behaviour ----------------------------------------------------------------------------------
+    resource_calendar_id = fields.Many2one(
+        "resource.calendar",
+        "Working hours",
+        groups=ADMIN_GROUP,
+        help="When the operators work (Odoo's working schedules, their time zone and public holidays). "
+        'Outside them customers get the "Outside working hours" text and wait in the queue until the '
+        "opening, and the max waiting time does not count the closed hours. Empty: always open.",
+    )
+    rating_enabled = fields.Boolean(
+        "Ask for a rating",
+        groups=ADMIN_GROUP,
+        help="When a consultation with an operator ends, the customer is asked to rate it (Good, Okay, Bad, "
+        "on Odoo's rating scale) and may add a comment; the rating goes to the dialog, its operator and the "
+        "reports.",
+    )
     odoo_operators_only = fields.Boolean(
         "Odoo operators only",
         groups=ADMIN_GROUP,
@@ -120,6 +162,27 @@ class ChatbotBot(models.Model):
         default=60,
         groups=ADMIN_GROUP,
         help="Minutes without a message after which a dialog with an operator closes. 0: never.",
+    )
+    idle_end_time = fields.Integer(
+        "Close a dialog left with the bot after",
+        default=60,
+        groups=ADMIN_GROUP,
+        help="Minutes without a message after which a dialog that stays with the bot (a flow, or waiting for "
+        "the start message; no operator) closes, as in Creatio. 0: never.",
+    )
+    text_idle = fields.Text(
+        "When a dialog left with the bot closes",
+        translate=True,
+        groups=ADMIN_GROUP,
+        help="Sent when a dialog that stayed with the bot closes after the idle time. Empty: nothing is "
+        "sent.",
+    )
+    first_reply_target = fields.Integer(
+        "First-reply target",
+        default=0,
+        groups=ADMIN_GROUP,
+        help="Minutes within which an operator should answer a dialog they took; later answers (and dialogs "
+        "still unanswered past it) are highlighted in the lists and counted in the reports. 0: no target.",
     )
     accept_mode = fields.Boolean(
         "Operators accept new dialogs",
@@ -368,7 +431,7 @@ class ChatbotBot(models.Model):
         queue cron goes on). Waiting dialogs are locked with SKIP LOCKED: two dispatchers never take the
         same one."""
         assigned = self.env["chatbot.dialog"]
-        for bot in self.filtered(lambda b: b.bot_type == "operator"):
+        for bot in self.filtered(lambda b: b.bot_type == "operator" and b._chatbot_is_open()):
             self.env.flush_all()
             self.env.cr.execute(
                 """
@@ -402,7 +465,7 @@ class ChatbotBot(models.Model):
         offer was declined or ran out (accept mode) was offered a dialog, not a place, on arrival; one who got
         "no operator available" still waits once operators are back but full (one window query per bot; the
         rest of the queue hears it when they get there)."""
-        for bot in self:
+        for bot in self.filtered(lambda b: b._chatbot_is_open()):  # closed: they got the off-hours text
             self.env.flush_all()
             self.env.cr.execute(
                 """
@@ -424,6 +487,37 @@ class ChatbotBot(models.Model):
             for dialog_id, position, told in rows:
                 if told or busy:
                     self.env["chatbot.dialog"].sudo().browse(dialog_id)._chatbot_tell_position(position)
+
+    def _chatbot_work_intervals(self, start, days=14):
+        """The working intervals of the bot's schedule from `start` (naive UTC) for `days`, as aware
+        datetimes; None without a schedule (always open)."""
+        self.ensure_one()
+        calendar = self.sudo().resource_calendar_id
+        if not calendar:
+            return None
+        start = pytz.utc.localize(start)
+        intervals = calendar._work_intervals_batch(start, start + timedelta(days=days))[False]
+        return [(begin, end) for begin, end, _records in intervals]
+
+    def _chatbot_is_open(self, at=None):
+        """Whether the bot's operators work now (or at `at`, naive UTC): always without a schedule."""
+        self.ensure_one()
+        at = at or fields.Datetime.now()
+        intervals = self._chatbot_work_intervals(at, days=1)
+        if intervals is None:
+            return True
+        moment = pytz.utc.localize(at)
+        return any(begin <= moment < end for begin, end in intervals)
+
+    def _chatbot_opening(self, at=None):
+        """When the bot's operators are back (naive UTC): the start of the next working interval, or None."""
+        self.ensure_one()
+        at = at or fields.Datetime.now()
+        moment = pytz.utc.localize(at)
+        for begin, _end in self._chatbot_work_intervals(at) or []:
+            if begin > moment:
+                return begin.astimezone(pytz.utc).replace(tzinfo=None)
+        return None
 
     def _chatbot_operator_bot(self):
         """The consultation bot whose operators serve this bot's customers (chatbot_client links client

@@ -13,4 +13,7 @@ class ChatbotChannel(models.Model):
             )
             if operator:
                 return operator[:1]._chatbot_on_operator_event(event)
+        # a rating of an ended consultation, or its comment, belongs to that dialog, not to a new one
+        if self.env["chatbot.dialog"]._chatbot_rating_event(sender, event):
+            return self.env["chatbot.dialog"]
         return super()._chatbot_process_sender_event(sender, event)

@@ -2,10 +2,12 @@ import logging
 import time
 from datetime import timedelta
 
+import pytz
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime
 
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
 from odoo.addons.chatbot_base.tools.connector import Button
@@ -16,6 +18,12 @@ from .chatbot_broadcast_button import OPTOUT_DATA
 
 # the data of the Accept and Decline buttons a messenger operator gets with an offered dialog
 OFFER_PREFIX = "offer:"
+# the data of the rating buttons a customer gets when a consultation ends: "rate:<dialog id>:<value>"
+RATING_PREFIX = "rate:"
+# Odoo's rating scale (rating.rating): 5 satisfied, 3 okay, 1 dissatisfied
+RATINGS = [("5", "Good"), ("3", "Okay"), ("1", "Bad")]
+# how long after rating the customer's next message is the rating's comment
+RATING_COMMENT_MINUTES = 10
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +53,7 @@ class ChatbotDialog(models.Model):
             ("inactivity", "No activity"),
             ("timeout", "Waited too long"),
             ("transfer", "Transferred"),
+            ("idle", "Left with the bot"),
         ],
         readonly=True,
         copy=False,
@@ -93,6 +102,61 @@ class ChatbotDialog(models.Model):
         help="When a silent operator's dialog went back to the head of the queue: the max waiting time "
         "counts from here, not from its place at the head.",
     )
+    customer_lang = fields.Char(
+        related="sender_id.lang",
+        store=True,
+        string="Customer language",
+        help="The customer's messenger language.",
+    )
+    wait_seconds = fields.Integer(
+        "Waiting time (s)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="How long the customer waited in the queue before an operator took the dialog.",
+    )
+    first_reply_seconds = fields.Integer(
+        "Time to first reply (s)",
+        compute="_compute_reply_figures",
+        store=True,
+        aggregator="avg",
+        help="From the operator taking the dialog to their first answer.",
+    )
+    handling_seconds = fields.Integer(
+        "Handling time (s)",
+        compute="_compute_reply_figures",
+        store=True,
+        aggregator="avg",
+        help="From the operator taking the dialog to its end.",
+    )
+    message_total = fields.Integer(
+        "Messages in the dialog",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="Counted when the dialog ends.",
+    )
+    first_reply_late = fields.Boolean(
+        "First reply late",
+        compute="_compute_reply_figures",
+        store=True,
+        readonly=True,
+        copy=False,
+        help="The operator's first answer came after the operator bot's first-reply target (or has not come "
+        "and the target has passed).",
+    )
+    rating = fields.Selection(
+        RATINGS, readonly=True, copy=False, help="How the customer rated the consultation."
+    )
+    rating_value = fields.Integer(
+        "Rating (1-5)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="Odoo's rating scale: 5 good, 3 okay, 1 bad; 0 when not rated.",
+    )
+    rating_comment = fields.Text("Rating comment", readonly=True, copy=False)
+    rating_date = fields.Datetime("Rated on", readonly=True, copy=False)
     transfer_note = fields.Text(
         "Note from the previous operator",
         readonly=True,
@@ -138,6 +202,27 @@ class ChatbotDialog(models.Model):
         first = dialogs.filtered(lambda d: d.partner_id and not d.parent_id and d.sender_id.dialog_ids == d)
         first._chatbot_find_similar()
         return dialogs
+
+    @api.depends("assign_date", "first_reply_date", "close_date", "operator_bot_id")
+    def _compute_reply_figures(self):
+        now = fields.Datetime.now()
+        for dialog in self:
+            start = dialog.assign_date
+            # the operator bot's first-reply target; an unanswered dialog is late once it has passed (the
+            # queue's cron marks those still open, see _chatbot_due_timeouts)
+            target = (dialog.operator_bot_id or dialog.bot_id).sudo().first_reply_target * 60
+            answered = dialog.first_reply_date or dialog.close_date or now
+            dialog.first_reply_late = bool(
+                target and start and dialog.operator_id and (answered - start).total_seconds() > target
+            )
+            dialog.first_reply_seconds = (
+                int((dialog.first_reply_date - start).total_seconds())
+                if start and dialog.first_reply_date and dialog.first_reply_date >= start
+                else 0
+            )
+            dialog.handling_seconds = (
+                int((dialog.close_date - start).total_seconds()) if start and dialog.close_date else 0
+            )
 
     @api.depends("similar_partner_ids", "partner_id")
     def _compute_similar_partner_count(self):
@@ -266,6 +351,8 @@ class ChatbotDialog(models.Model):
                 self._chatbot_relay_to_group(message)
             self._chatbot_send(self._chatbot_say("text_how_to_end"))
             return self.env["chatbot.operator"]
+        if not bot._chatbot_is_open():
+            return self._chatbot_off_hours(bot)
         # first come, first served: with customers already waiting, a free place is theirs (the queue's
         # dispatch gives it); the operators who let this dialog go are left out
         ahead = self._chatbot_someone_waiting(bot)
@@ -283,6 +370,33 @@ class ChatbotDialog(models.Model):
         else:
             self._chatbot_tell_position(self._chatbot_queue_position())
         return operator
+
+    def _chatbot_off_hours(self, bot):
+        """The customer asks for an operator outside the working hours of `bot`: they wait in its queue until
+        the opening, told when the team is back (chatbot_client may send them to a flow step instead)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.write({"state": "waiting", "queue_date": now, "queue_position": 0})
+        opening = bot._chatbot_opening(now)
+        if opening:
+            # the queue is dispatched at the opening (one second more: see _chatbot_offer)
+            trigger_at(
+                self.env, "chatbot_operator.ir_cron_chatbot_operator_queue", opening + timedelta(seconds=1)
+            )
+        lang = self._chatbot_customer_lang()
+        when = (
+            format_datetime(
+                self.with_context(lang=lang).env,
+                opening,
+                tz=bot.sudo().resource_calendar_id.tz,
+                dt_format="EEEE HH:mm",
+            )
+            if opening
+            else self.env._("soon")
+        )
+        if not self.sender_id.is_blocked:
+            self._chatbot_send(self._chatbot_say("text_off_hours", opening=when), author_kind="system")
+        return self.env["chatbot.operator"]
 
     def _chatbot_someone_waiting(self, bot):
         """Whether another customer waits in the queue of `bot` (one indexed query)."""
@@ -429,11 +543,13 @@ class ChatbotDialog(models.Model):
         self.ensure_one()
         previous = self.operator_id if previous is None else previous
         now = fields.Datetime.now()
+        waited = int((now - self.queue_date).total_seconds()) if self.queue_date else 0
         self.write(
             {
                 "state": "active",
                 "operator_id": operator.id,
                 "assign_date": now,
+                "wait_seconds": self.wait_seconds + waited,
                 "queue_date": False,
                 "queue_position": 0,
                 "last_activity_date": now,
@@ -441,6 +557,14 @@ class ChatbotDialog(models.Model):
         )
         operator.sudo()._chatbot_mark_assigned()
         (operator | previous).sudo()._chatbot_update_load()
+        target = (self.operator_bot_id or self.bot_id).sudo().first_reply_target
+        if target:
+            # the cron marks the dialog late if no answer came by then (one second more: see _chatbot_offer)
+            trigger_at(
+                self.env,
+                "chatbot_operator.ir_cron_chatbot_operator_queue",
+                now + timedelta(minutes=target, seconds=1),
+            )
         if operator.user_id:
             self._chatbot_open_conversation(operator, previous)
         else:
@@ -451,17 +575,127 @@ class ChatbotDialog(models.Model):
             self._chatbot_send(self._chatbot_say("text_how_to_end"))
 
     def _chatbot_end(self, reason, text_key="text_completed"):
-        """Close the dialog and tell the customer (the completion or the timeout text)."""
+        """Close the dialog and tell the customer (the completion or the timeout text); a consultation with an
+        operator asks for a rating when its operator bot does."""
         for dialog in self.filtered(lambda d: d.state != "closed"):
             text = dialog._chatbot_say(text_key)
             if text and not dialog.sender_id.is_blocked:
                 dialog._chatbot_send(text, author_kind="system")
             dialog.close_reason = reason
+            if reason != "timeout" and dialog.operator_id and not dialog.sender_id.is_blocked:
+                dialog._chatbot_ask_rating()
         return self.action_close()
+
+    # ------------------------------------------------------------------------------------------
+    # Ratings in the messenger
+    # ------------------------------------------------------------------------------------------
+
+    def _chatbot_ask_rating(self):
+        """The rating question with Odoo's scale as buttons (Good, Okay, Bad)."""
+        self.ensure_one()
+        bot = (self.operator_bot_id or self.bot_id).sudo()
+        if not bot.rating_enabled:
+            return
+        lang = self._chatbot_customer_lang()
+        labels = dict(self._fields["rating"]._description_selection(self.with_context(lang=lang).env))
+        text = (bot.with_context(lang=lang) if lang else bot)._chatbot_text("text_rating")
+        self._chatbot_send(
+            text,
+            author_kind="system",
+            buttons=[
+                [Button(label=labels[v], data=f"{RATING_PREFIX}{self.id}:{v}") for v, _label in RATINGS]
+            ],
+        )
+
+    def _chatbot_rate(self, value):
+        """The customer pressed a rating button of this (closed) dialog: the rating is kept (a second press
+        changes it), the operator learns it, the customer is thanked."""
+        self.ensure_one()
+        if value not in dict(RATINGS):
+            return
+        self.write({"rating": value, "rating_value": int(value), "rating_date": fields.Datetime.now()})
+        self._chatbot_tell_operator_rating()
+        self._chatbot_send(self._chatbot_rating_text("text_rating_thanks"), author_kind="system")
+
+    def _chatbot_comment_rating(self, text):
+        """The customer's message just after rating: the rating's comment."""
+        self.ensure_one()
+        self.rating_comment = text
+        self._chatbot_tell_operator_rating()
+        self._chatbot_send(self._chatbot_rating_text("text_rating_comment"), author_kind="system")
+
+    def _chatbot_rating_text(self, key):
+        bot = (self.operator_bot_id or self.bot_id).sudo()
+        lang = self._chatbot_customer_lang()
+        return (bot.with_context(lang=lang) if lang else bot)._chatbot_text(key)
+
+    def _chatbot_tell_operator_rating(self):
+        """The operator sees the rating: a note in the conversation, or a message to a messenger operator."""
+        label = dict(self._fields["rating"]._description_selection(self.env)).get(self.rating, "")
+        text = self.env._(
+            "%(name)s rated dialog %(code)s: %(rating)s.",
+            name=self._chatbot_customer_name(),
+            code=self.code,
+            rating=label,
+        )
+        if self.rating_comment:
+            text = self.env._("%(rating)s Comment: %(comment)s", rating=text, comment=self.rating_comment)
+        channel = self.discuss_channel_id.sudo()
+        if channel:
+            channel.with_context(chatbot_no_relay=True).message_post(
+                body=text, message_type="comment", subtype_xmlid="mail.mt_note"
+            )
+        elif self.operator_id.sender_id:
+            self.operator_id.sender_id._chatbot_notify(text)
+
+    @api.model
+    def _chatbot_rating_event(self, sender, event):
+        """A rating button, or the comment that follows a rating, from `sender`: handled here (True), not
+        as a new dialog."""
+        data = event.button_data or ""
+        if event.kind == "button" and data.startswith(RATING_PREFIX):
+            _prefix, dialog_id, value = (data.split(":", 2) + ["", ""])[:3]
+            dialog = self.browse(int(dialog_id) if dialog_id.isdigit() else 0).exists()
+            if dialog and dialog.sender_id == sender and dialog.state == "closed":
+                dialog._chatbot_rate(value)
+            return True
+        if event.kind != "message" or not (event.text or "").strip() or event.command:
+            return False
+        since = fields.Datetime.now() - timedelta(minutes=RATING_COMMENT_MINUTES)
+        rated = self.search(
+            [
+                ("sender_id", "=", sender.id),
+                ("rating_date", ">=", since),
+                ("rating_comment", "=", False),
+                ("state", "=", "closed"),
+            ],
+            order="rating_date desc",
+            limit=1,
+        )
+        if not rated or self.search_count(
+            [("sender_id", "=", sender.id), ("state", "!=", "closed")], limit=1
+        ):
+            return False
+        rated._chatbot_comment_rating(event.text.strip())
+        return True
+
+    def _chatbot_count_messages(self):
+        """Keep the number of messages of ending dialogs, for the reports (one query)."""
+        if not self:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE chatbot_dialog d
+                  SET message_total = (SELECT count(*) FROM chatbot_dialog_message m WHERE m.dialog_id = d.id)
+                WHERE d.id = ANY(%s)""",
+            [self.ids],
+        )
+        self.invalidate_recordset(["message_total"])
 
     def action_close(self):
         """Close: free the operator (the next waiting customer gets them), end the conversation."""
         closing = self.filtered(lambda d: d.state != "closed")
+        closing._chatbot_count_messages()
         operators = closing.operator_id | closing.offer_operator_id
         bots = closing.operator_bot_id
         result = super().action_close()
@@ -571,6 +805,7 @@ class ChatbotDialog(models.Model):
         )
         # the child's INSERT meets the unique index of open dialogs: the parent's closing goes first
         self.flush_recordset()
+        self._chatbot_count_messages()
         note = (note or "").strip()
         child = self.create(
             {
@@ -1018,9 +1253,10 @@ class ChatbotDialog(models.Model):
         time_budget = cron_time_budget() if time_budget is None else time_budget
         started = time.monotonic()
         done = 0
-        for kind in ("timeout", "inactivity", "silent", "offer"):
+        closed = self._chatbot_hours_checkpoint()
+        for kind in ("timeout", "inactivity", "idle", "silent", "offer", "late"):
             while time.monotonic() - started < time_budget:
-                dialogs = self._chatbot_due_timeouts(kind, batch_size)
+                dialogs = self._chatbot_due_timeouts(kind, batch_size, closed=closed)
                 if not dialogs:
                     break
                 if kind == "silent":
@@ -1028,6 +1264,10 @@ class ChatbotDialog(models.Model):
                         dialog._chatbot_hand_back_silent()
                 elif kind == "offer":
                     dialogs._chatbot_withdraw_offer()
+                elif kind == "late":
+                    dialogs.first_reply_late = True
+                elif kind == "idle":
+                    dialogs._chatbot_end("idle", "text_idle")
                 else:
                     dialogs._chatbot_end(kind, "text_timeout" if kind == "timeout" else "text_completed")
                 done += len(dialogs)
@@ -1036,8 +1276,9 @@ class ChatbotDialog(models.Model):
         bots = self.env["chatbot.bot"].sudo().search([("bot_type", "=", "operator")])
         bots._chatbot_dispatch_queue()
         bots._chatbot_tell_positions()
-        left = self._chatbot_due_timeouts("timeout", 1, lock=False) or self._chatbot_due_timeouts(
-            "inactivity", 1, lock=False
+        left = any(
+            self._chatbot_due_timeouts(kind, 1, lock=False, closed=closed)
+            for kind in ("timeout", "inactivity", "idle")
         )
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         if left:
@@ -1045,7 +1286,46 @@ class ChatbotDialog(models.Model):
         return done
 
     @api.model
-    def _chatbot_due_timeouts(self, kind, limit, lock=True):
+    def _chatbot_hours_checkpoint(self):
+        """Working hours (operator bots with a schedule): the ids of the bots closed now, whose waiting
+        customers do not time out; for those open, the max waiting time of a customer who waited through
+        closed hours counts from the opening."""
+        closed = []
+        now = fields.Datetime.now()
+        bots = (
+            self.env["chatbot.bot"]
+            .sudo()
+            .search([("bot_type", "=", "operator"), ("resource_calendar_id", "!=", False)])
+        )
+        for bot in bots:
+            if not bot._chatbot_is_open(now):
+                closed.append(bot.id)
+                continue
+            moment = pytz.utc.localize(now)
+            opened = next(
+                (
+                    begin
+                    for begin, end in bot._chatbot_work_intervals(now - timedelta(days=1), days=2)
+                    if begin <= moment < end
+                ),
+                None,
+            )
+            if opened:
+                self.env.flush_all()
+                self.env.cr.execute(
+                    """UPDATE chatbot_dialog SET requeue_date = %s
+                        WHERE operator_bot_id = %s AND state = 'waiting'
+                          AND COALESCE(GREATEST(queue_date, requeue_date), queue_date) < %s""",
+                    [
+                        opened.astimezone(pytz.utc).replace(tzinfo=None),
+                        bot.id,
+                        opened.astimezone(pytz.utc).replace(tzinfo=None),
+                    ],
+                )
+        return closed
+
+    @api.model
+    def _chatbot_due_timeouts(self, kind, limit, lock=True, closed=()):
         self.env.flush_all()
         if kind == "timeout":
             condition = """d.state = 'waiting' AND b.max_waiting_time > 0
@@ -1055,6 +1335,14 @@ class ChatbotDialog(models.Model):
             condition = """d.state = 'waiting' AND d.offer_operator_id IS NOT NULL
                            AND d.offer_date
                                < %(now)s - make_interval(secs => COALESCE(ob.accept_timeout, 30))"""
+        elif kind == "late":
+            condition = """d.state = 'active' AND d.operator_id IS NOT NULL AND d.first_reply_date IS NULL
+                           AND d.first_reply_late IS NOT TRUE AND ob.first_reply_target > 0
+                           AND d.assign_date < %(now)s - make_interval(mins => ob.first_reply_target)"""
+        elif kind == "idle":
+            # seed 002: a dialog left with the bot (a flow, no operator) closes after its bot's idle time
+            condition = """d.state = 'bot' AND b.idle_end_time > 0
+                           AND d.last_activity_date < %(now)s - make_interval(mins => b.idle_end_time)"""
         elif kind == "silent":
             # the operator bot's setting; answered means an operator's message after the assignment
             condition = """d.state = 'active' AND d.operator_id IS NOT NULL AND ob.silent_operator_time > 0
@@ -1068,11 +1356,11 @@ class ChatbotDialog(models.Model):
             f"""
             SELECT d.id FROM chatbot_dialog d JOIN chatbot_bot b ON b.id = d.bot_id
               JOIN chatbot_bot ob ON ob.id = COALESCE(d.operator_bot_id, d.bot_id)
-             WHERE {condition}
+             WHERE {condition} AND ob.id != ALL(%(closed)s)
              ORDER BY d.id
              LIMIT %(limit)s
              {"FOR UPDATE OF d SKIP LOCKED" if lock else ""}
             """,  # noqa: S608 - constant fragments only
-            {"now": fields.Datetime.now(), "limit": limit},
+            {"now": fields.Datetime.now(), "limit": limit, "closed": list(closed)},
         )
         return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
