@@ -23,7 +23,7 @@ class ChatbotDialog(models.Model):
     company_id = fields.Many2one(related="bot_id.company_id", store=True, index=True)
     sender_id = fields.Many2one("chatbot.sender", required=True, ondelete="cascade", index=True)
     channel_id = fields.Many2one(related="sender_id.channel_id", store=True, string="Chat")
-    provider = fields.Selection(related="sender_id.provider", string="Messenger")
+    provider = fields.Selection(related="sender_id.provider", string="Messenger", store=True)
     partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
     customer_user_id = fields.Many2one(
         "res.users",

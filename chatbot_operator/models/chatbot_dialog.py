@@ -28,6 +28,21 @@ RATING_COMMENT_MINUTES = 10
 _logger = logging.getLogger(__name__)
 
 
+class OptionalInteger(fields.Integer):
+    """An integer that stays NULL in the database when it does not apply (False in Python): the reports'
+    averages leave those dialogs out, as SQL's AVG does (a dialog nobody answered has no time to first
+    reply, not a time of 0)."""
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        return None if value is None or value is False else int(value)
+
+    def convert_to_cache(self, value, record, validate=True):
+        return None if value is None or value is False else super().convert_to_cache(value, record, validate)
+
+    def convert_to_record(self, value, record):
+        return False if value is None else value
+
+
 class ChatbotDialog(models.Model):
     """The operator side of a dialog: the queue, the routing to an operator, the conversation in Discuss
     or in the operator's messenger, the customer's commands, the timeouts."""
@@ -115,19 +130,27 @@ class ChatbotDialog(models.Model):
         aggregator="avg",
         help="How long the customer waited in the queue before an operator took the dialog.",
     )
-    first_reply_seconds = fields.Integer(
+    first_reply_seconds = OptionalInteger(
         "Time to first reply (s)",
         compute="_compute_reply_figures",
         store=True,
         aggregator="avg",
         help="From the operator taking the dialog to their first answer.",
     )
-    handling_seconds = fields.Integer(
+    handling_seconds = OptionalInteger(
         "Handling time (s)",
         compute="_compute_reply_figures",
         store=True,
         aggregator="avg",
         help="From the operator taking the dialog to its end.",
+    )
+    first_reply_on_time = OptionalInteger(
+        "Answered within target (%)",
+        compute="_compute_reply_figures",
+        store=True,
+        aggregator="avg",
+        help="100 when the first reply came within the operator bot's first-reply target, 0 when late; empty "
+        "without a target: its average is the share of dialogs answered in time.",
     )
     message_total = fields.Integer(
         "Messages in the dialog",
@@ -199,7 +222,10 @@ class ChatbotDialog(models.Model):
         dialogs = super().create(vals_list)
         # a new sender's first dialog: its contact was just made (or matched) from the messenger profile,
         # the moment to look for the contacts that may be the same person
-        first = dialogs.filtered(lambda d: d.partner_id and not d.parent_id and d.sender_id.dialog_ids == d)
+        # (made in the sender's transaction: the same create_date, both in the cache; no query per dialog)
+        first = dialogs.filtered(
+            lambda d: d.partner_id and not d.parent_id and d.sender_id.create_date == d.create_date
+        )
         first._chatbot_find_similar()
         return dialogs
 
@@ -215,13 +241,21 @@ class ChatbotDialog(models.Model):
             dialog.first_reply_late = bool(
                 target and start and dialog.operator_id and (answered - start).total_seconds() > target
             )
+            dialog.first_reply_on_time = (
+                (0 if dialog.first_reply_late else 100)
+                if target
+                and start
+                and dialog.operator_id
+                and (dialog.first_reply_date or dialog.first_reply_late)
+                else False
+            )
             dialog.first_reply_seconds = (
                 int((dialog.first_reply_date - start).total_seconds())
                 if start and dialog.first_reply_date and dialog.first_reply_date >= start
-                else 0
+                else False
             )
             dialog.handling_seconds = (
-                int((dialog.close_date - start).total_seconds()) if start and dialog.close_date else 0
+                int((dialog.close_date - start).total_seconds()) if start and dialog.close_date else False
             )
 
     @api.depends("similar_partner_ids", "partner_id")
@@ -614,6 +648,7 @@ class ChatbotDialog(models.Model):
         if value not in dict(RATINGS):
             return
         self.write({"rating": value, "rating_value": int(value), "rating_date": fields.Datetime.now()})
+        self.sender_id.rated_dialog_id = self  # their next message may be the comment
         self._chatbot_tell_operator_rating()
         self._chatbot_send(self._chatbot_rating_text("text_rating_thanks"), author_kind="system")
 
@@ -659,22 +694,16 @@ class ChatbotDialog(models.Model):
             if dialog and dialog.sender_id == sender and dialog.state == "closed":
                 dialog._chatbot_rate(value)
             return True
-        if event.kind != "message" or not (event.text or "").strip() or event.command:
+        # the sender's row (in the cache since the update's upsert) says whether a comment may follow: no
+        # query for every other message
+        rated = sender.rated_dialog_id
+        if not rated or event.kind != "message" or not (event.text or "").strip() or event.command:
             return False
+        sender.rated_dialog_id = False
         since = fields.Datetime.now() - timedelta(minutes=RATING_COMMENT_MINUTES)
-        rated = self.search(
-            [
-                ("sender_id", "=", sender.id),
-                ("rating_date", ">=", since),
-                ("rating_comment", "=", False),
-                ("state", "=", "closed"),
-            ],
-            order="rating_date desc",
-            limit=1,
-        )
-        if not rated or self.search_count(
-            [("sender_id", "=", sender.id), ("state", "!=", "closed")], limit=1
-        ):
+        if rated.rating_comment or (rated.rating_date or since) < since:
+            return False
+        if self.search_count([("sender_id", "=", sender.id), ("state", "!=", "closed")], limit=1):
             return False
         rated._chatbot_comment_rating(event.text.strip())
         return True

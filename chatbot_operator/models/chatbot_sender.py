@@ -31,6 +31,15 @@ class ChatbotSender(models.Model):
         "No broadcasts",
         help="The person sent /stop (or pressed a broadcast's stop button): they get no more broadcasts.",
     )
+    rated_dialog_id = fields.Many2one(
+        "chatbot.dialog",
+        "Just rated",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The dialog this person rated last, until their next message (which may be the rating's "
+        "comment).",
+    )
     is_operator = fields.Boolean(
         "Operator",
         compute="_compute_is_operator",

@@ -36,6 +36,7 @@ class TestReports(OperatorCase):
             self.answer(dialog, "Hello!")
         self.assertEqual(dialog.first_reply_seconds, 120)
         self.assertFalse(dialog.first_reply_late, "within the 5 minutes")
+        self.assertEqual(dialog.first_reply_on_time, 100, "counted in the share answered in time")
         with freeze_time(start + timedelta(minutes=13)):
             dialog.action_end()
         self.assertEqual(dialog.handling_seconds, 600)
@@ -54,7 +55,7 @@ class TestReports(OperatorCase):
         with freeze_time(start + timedelta(minutes=7)):
             self.answer(dialog, "Sorry for the wait")
         self.assertTrue(dialog.first_reply_late)
-        self.assertEqual(dialog.first_reply_seconds, 420)
+        self.assertEqual((dialog.first_reply_seconds, dialog.first_reply_on_time), (420, 0))
         late = self.env["chatbot.dialog"].search([("first_reply_late", "=", True)])
         self.assertEqual(late, dialog)
 
@@ -68,14 +69,14 @@ class TestReports(OperatorCase):
             with freeze_time(start + timedelta(seconds=reply)):
                 self.answer(dialog, "Hi")
             dialogs |= dialog
-        groups = self.env["chatbot.dialog"].read_group(
-            [("id", "in", dialogs.ids)],
-            ["first_reply_seconds:avg", "wait_seconds:avg"],
-            ["operator_id"],
-        )
-        replies = sorted(g["first_reply_seconds"] for g in groups)
-        self.assertEqual(replies, sorted(dialogs.mapped("first_reply_seconds")))
         self.assertEqual(sorted(dialogs.mapped("first_reply_seconds")), [60, 180])
+        unanswered = self.start(1009)
+        self.assertFalse(unanswered.first_reply_seconds, "no time to first reply, not 0")
+        groups = self.env["chatbot.dialog"].read_group(
+            [("id", "in", (dialogs | unanswered).ids)], ["first_reply_seconds:avg"], ["bot_id"]
+        )
+        self.assertEqual(groups[0]["first_reply_seconds"], 120, "the average of the answered dialogs")
+        self.assertEqual(groups[0]["bot_id_count"], 3)
 
     def test_a_dialog_left_with_the_bot_closes_after_the_idle_time(self):
         self.bot.idle_end_time = 60
