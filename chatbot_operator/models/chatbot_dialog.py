@@ -152,12 +152,12 @@ class ChatbotDialog(models.Model):
         help="100 when the first reply came within the operator bot's first-reply target, 0 when late; empty "
         "without a target: its average is the share of dialogs answered in time.",
     )
-    message_total = fields.Integer(
+    message_total = OptionalInteger(
         "Messages in the dialog",
         readonly=True,
         copy=False,
         aggregator="avg",
-        help="Counted when the dialog ends.",
+        help="Counted when a dialog with an operator ends.",
     )
     first_reply_late = fields.Boolean(
         "First reply late",
@@ -724,7 +724,8 @@ class ChatbotDialog(models.Model):
     def action_close(self):
         """Close: free the operator (the next waiting customer gets them), end the conversation."""
         closing = self.filtered(lambda d: d.state != "closed")
-        closing._chatbot_count_messages()
+        # the consultations' figure: a dialog that stayed with the bot costs no query for it
+        closing.filtered(lambda d: d.operator_id or d.served_by_group)._chatbot_count_messages()
         operators = closing.operator_id | closing.offer_operator_id
         bots = closing.operator_bot_id
         result = super().action_close()
