@@ -183,24 +183,30 @@ def connect_channel(reg, fake, server, name="E2E Telegram", token=TOKEN, intake=
     fake.add_bot(token, username="e2e_shop_bot", first_name="E2E shop")
     with odoo_env(reg) as env:
         bot = env["chatbot.bot"].create({"name": f"{name} bot", "bot_type": "client"})
-        channel = env["chatbot.channel"].create(
-            {
-                "name": name,
-                "bot_id": bot.id,
-                "provider": "telegram",
-                "telegram_token": token,
-                "telegram_api_url": fake.base_url,
-                "telegram_public_url": server.url,
-                "telegram_intake": intake,
-            }
-        )
-        channel.action_telegram_connect()
-        return {
+        return telegram_channel(env, bot, fake, server, name, token, intake)
+
+
+def telegram_channel(env, bot, fake, server, name, token, intake="webhook"):
+    """A Telegram channel of `bot` connected to `fake` (the token known to it), its webhook pointing at
+    `server`; returns its ids, secret and webhook address."""
+    channel = env["chatbot.channel"].create(
+        {
+            "name": name,
             "bot_id": bot.id,
-            "channel_id": channel.id,
-            "secret": channel.telegram_webhook_secret,
-            "webhook": channel.telegram_webhook_url,
+            "provider": "telegram",
+            "telegram_token": token,
+            "telegram_api_url": fake.base_url,
+            "telegram_public_url": server.url,
+            "telegram_intake": intake,
         }
+    )
+    channel.action_telegram_connect()
+    return {
+        "bot_id": bot.id,
+        "channel_id": channel.id,
+        "secret": channel.telegram_webhook_secret,
+        "webhook": channel.telegram_webhook_url,
+    }
 
 
 def post_json(url, body, secret, timeout=30):

@@ -14,6 +14,7 @@ from harness import (
     odoo_env,
     post_json,
     set_online,
+    telegram_channel,
     telegram_world,
     wait_for,
     wait_nudging,
@@ -69,23 +70,7 @@ def operator_bot(world, title, operators=(), **settings):
     world.fake.add_bot(token, username=f"e2e_consult_{n}_bot", first_name=title)
     with odoo_env(world.reg) as env:
         bot = env["chatbot.bot"].create({"name": f"{title} {n}", "bot_type": "operator", **settings})
-        channel = env["chatbot.channel"].create(
-            {
-                "name": f"{title} {n}",
-                "bot_id": bot.id,
-                "provider": "telegram",
-                "telegram_token": token,
-                "telegram_api_url": world.fake.base_url,
-                "telegram_public_url": world.server.url,
-            }
-        )
-        channel.action_telegram_connect()
-        ids = SimpleNamespace(
-            bot_id=bot.id,
-            channel_id=channel.id,
-            secret=channel.telegram_webhook_secret,
-            webhook=channel.telegram_webhook_url,
-        )
+        ids = SimpleNamespace(**telegram_channel(env, bot, world.fake, world.server, f"{title} {n}", token))
     users = {}
     for name in operators:
         user_id, login = new_user(world, name, ["chatbot_base.chatbot_base_group_user"])

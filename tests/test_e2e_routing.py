@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import psycopg2
 import pytest
-from harness import Rpc, RpcError, odoo_env, post_json, set_online, telegram_world
+from harness import Rpc, RpcError, odoo_env, post_json, set_online, telegram_channel, telegram_world
 from psycopg2.errors import SerializationFailure
 
 pytestmark = pytest.mark.e2e
@@ -90,23 +90,7 @@ def routing_bot(world, title, **settings):
         bot = env["chatbot.bot"].create(
             {"name": f"{title} {n}", "bot_type": "operator", "max_parallel_chats": MAX_CHATS, **settings}
         )
-        channel = env["chatbot.channel"].create(
-            {
-                "name": f"{title} {n}",
-                "bot_id": bot.id,
-                "provider": "telegram",
-                "telegram_token": token,
-                "telegram_api_url": world.fake.base_url,
-                "telegram_public_url": world.server.url,
-            }
-        )
-        channel.action_telegram_connect()
-        ids = SimpleNamespace(
-            bot_id=bot.id,
-            channel_id=channel.id,
-            secret=channel.telegram_webhook_secret,
-            webhook=channel.telegram_webhook_url,
-        )
+        ids = SimpleNamespace(**telegram_channel(env, bot, world.fake, world.server, f"{title} {n}", token))
     operators = []
     for letter in "ABC":
         name, login = f"Operator {letter}{n}", f"e2e-routing-{n}-{letter.lower()}"
