@@ -499,15 +499,21 @@ class ChatbotBot(models.Model):
         intervals = calendar._work_intervals_batch(start, start + timedelta(days=days))[False]
         return [(begin, end) for begin, end, _records in intervals]
 
-    def _chatbot_is_open(self, at=None):
-        """Whether the bot's operators work now (or at `at`, naive UTC): always without a schedule."""
+    def _chatbot_open_since(self, at=None):
+        """The start (naive UTC) of the working interval `at` (now) falls in; None when the operators are
+        off; `at` itself without a schedule (always open)."""
         self.ensure_one()
         at = at or fields.Datetime.now()
-        intervals = self._chatbot_work_intervals(at, days=1)
+        intervals = self._chatbot_work_intervals(at - timedelta(days=1), days=2)
         if intervals is None:
-            return True
+            return at
         moment = pytz.utc.localize(at)
-        return any(begin <= moment < end for begin, end in intervals)
+        begin = next((begin for begin, end in intervals if begin <= moment < end), None)
+        return begin.astimezone(pytz.utc).replace(tzinfo=None) if begin else None
+
+    def _chatbot_is_open(self, at=None):
+        """Whether the bot's operators work now (or at `at`, naive UTC): always without a schedule."""
+        return self._chatbot_open_since(at) is not None
 
     def _chatbot_opening(self, at=None):
         """When the bot's operators are back (naive UTC): the start of the next working interval, or None."""

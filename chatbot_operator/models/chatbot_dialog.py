@@ -2,7 +2,6 @@ import logging
 import time
 from datetime import timedelta
 
-import pytz
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
@@ -632,9 +631,8 @@ class ChatbotDialog(models.Model):
             return
         lang = self._chatbot_customer_lang()
         labels = dict(self._fields["rating"]._description_selection(self.with_context(lang=lang).env))
-        text = (bot.with_context(lang=lang) if lang else bot)._chatbot_text("text_rating")
         self._chatbot_send(
-            text,
+            self._chatbot_rating_text("text_rating"),
             author_kind="system",
             buttons=[
                 [Button(label=labels[v], data=f"{RATING_PREFIX}{self.id}:{v}") for v, _label in RATINGS]
@@ -1328,30 +1326,17 @@ class ChatbotDialog(models.Model):
             .search([("bot_type", "=", "operator"), ("resource_calendar_id", "!=", False)])
         )
         for bot in bots:
-            if not bot._chatbot_is_open(now):
+            opened = bot._chatbot_open_since(now)
+            if opened is None:
                 closed.append(bot.id)
                 continue
-            moment = pytz.utc.localize(now)
-            opened = next(
-                (
-                    begin
-                    for begin, end in bot._chatbot_work_intervals(now - timedelta(days=1), days=2)
-                    if begin <= moment < end
-                ),
-                None,
+            self.env.flush_all()
+            self.env.cr.execute(
+                """UPDATE chatbot_dialog SET requeue_date = %s
+                    WHERE operator_bot_id = %s AND state = 'waiting'
+                      AND COALESCE(GREATEST(queue_date, requeue_date), queue_date) < %s""",
+                [opened, bot.id, opened],
             )
-            if opened:
-                self.env.flush_all()
-                self.env.cr.execute(
-                    """UPDATE chatbot_dialog SET requeue_date = %s
-                        WHERE operator_bot_id = %s AND state = 'waiting'
-                          AND COALESCE(GREATEST(queue_date, requeue_date), queue_date) < %s""",
-                    [
-                        opened.astimezone(pytz.utc).replace(tzinfo=None),
-                        bot.id,
-                        opened.astimezone(pytz.utc).replace(tzinfo=None),
-                    ],
-                )
         return closed
 
     @api.model
