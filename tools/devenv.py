@@ -506,6 +506,31 @@ def stop_process(process, timeout=30):
             process.wait()
 
 
+def ensure_database(src, server, dbname, reset=False):
+    """The demo database with the five addons installed and up to date with the working tree."""
+    os.makedirs(STATE, exist_ok=True)
+    stamp = os.path.join(STATE, f"{dbname}.addons")
+    if reset:
+        say(f"dropping database {dbname} ...")
+        sql(server, "postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(stamp)
+    installed = installed_modules(server, dbname)
+    digest = addons_digest()
+    if installed is None or set(ADDONS) - installed:
+        say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
+        install_addons(src, server, dbname)
+    else:
+        with contextlib.suppress(FileNotFoundError), open(stamp, encoding="utf-8") as handle:
+            if handle.read() == digest:
+                digest = None
+        if digest:
+            say("the addons changed since the last run: updating them ...")
+            install_addons(src, server, dbname, mode="-u")
+    with open(stamp, "w", encoding="utf-8") as handle:
+        handle.write(addons_digest())
+
+
 def cmd_up(options):
     src = find_odoo_src()
     ensure_venv(src)
@@ -513,27 +538,9 @@ def cmd_up(options):
     odoo = None
     try:
         dbname = options.db
-        os.makedirs(STATE, exist_ok=True)
-        stamp = os.path.join(STATE, f"{dbname}.addons")
-        if options.reset:
-            say(f"dropping database {dbname} ...")
-            sql(server, "postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(stamp)
-        installed = installed_modules(server, dbname)
-        digest = addons_digest()
-        if installed is None or set(ADDONS) - installed:
-            say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
-            install_addons(src, server, dbname)
-        else:
-            with contextlib.suppress(FileNotFoundError), open(stamp, encoding="utf-8") as handle:
-                if handle.read() == digest:
-                    digest = None
-            if digest:
-                say("the addons changed since the last run: updating them ...")
-                install_addons(src, server, dbname, mode="-u")
-        with open(stamp, "w", encoding="utf-8") as handle:
-            handle.write(addons_digest())
+        ensure_database(src, server, dbname, options.reset)
+        if options.lang:
+            set_language(src, server, dbname, options.lang)
         port = options.port or free_port(8069, options.listen)
         config = write_config(src, server, dbname, port, options.listen)
         odoo = subprocess.Popen(odoo_cmd(src, server, "-c", config), start_new_session=True)
@@ -560,6 +567,54 @@ def cmd_up(options):
         if odoo:
             stop_process(odoo)
         server.stop()
+
+
+LANGUAGES = ("uk_UA", "ru_RU")
+
+
+def set_language(src, server, dbname, lang):
+    """Install `lang` with the translations of every installed module, and make it the demo users'."""
+    rows = sql(server, dbname, "SELECT active FROM res_lang WHERE code = %s", [lang])
+    if not (rows and rows[0][0]):
+        say(f"installing the language {lang} with its translations ...")
+        run(
+            odoo_cmd(
+                src,
+                server,
+                "-d",
+                dbname,
+                f"--load-language={lang}",
+                "--stop-after-init",
+                "--log-level=warn",
+                f"--http-port={free_port()}",
+            )
+        )
+    sql(
+        server,
+        dbname,
+        "UPDATE res_partner SET lang = %s"
+        " WHERE id IN (SELECT partner_id FROM res_users WHERE login = ANY(%s))",
+        [lang, [login for login, _password, _role in DEMO_LOGINS]],
+    )
+
+
+def cmd_pot(options):
+    """Export each addon's terms to i18n/<addon>.pot with Odoo's exporter, and merge them into the
+    uk.po and ru.po beside it (tools/i18n_merge.py)."""
+    src = find_odoo_src()
+    ensure_venv(src)
+    server = database_server(os.path.join(ROOT, ".pgdata")).start()
+    try:
+        ensure_database(src, server, options.db)
+        for addon in ADDONS:
+            os.makedirs(os.path.join(ROOT, addon, "i18n"), exist_ok=True)
+            pot = os.path.join(ROOT, addon, "i18n", f"{addon}.pot")
+            export = [f"--i18n-export={pot}", f"--modules={addon}", "--stop-after-init", "--log-level=warn"]
+            run(odoo_cmd(src, server, "-d", options.db, *export, f"--http-port={free_port()}"))
+            run([venv_python(), os.path.join(ROOT, "tools", "i18n_merge.py"), pot, *LANGUAGES])
+    finally:
+        server.stop()
+    return 0
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -854,6 +909,13 @@ def main(argv=None):
         help="address Odoo listens on (default: 127.0.0.1, this machine only; 0.0.0.0: every interface, "
         "reachable by anyone who can reach this machine, with the demo passwords)",
     )
+    up.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="install this language and make it the demo users' (their web client then speaks it)",
+    )
+    pot = sub.add_parser("pot", help="export each addon's terms to i18n/<addon>.pot and merge uk.po, ru.po")
+    pot.add_argument("--db", default=os.environ.get("BOTS_DB", "bots"), help="database name (default: bots)")
     test = sub.add_parser("test", help="run every test (Odoo's runner, then pytest)")
     test.add_argument("--addon", action="append", help="run only this addon's Odoo tests (repeatable)")
     test.add_argument("--tags", help="Odoo --test-tags spec, e.g. /chatbot_base:TestInbound.test_duplicate")
@@ -881,7 +943,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     say(f"Python {platform.python_version()} ({sys.executable})")
     try:
-        commands = {"up": cmd_up, "test": cmd_test, "bench": cmd_bench, "play": cmd_play}
+        commands = {"up": cmd_up, "pot": cmd_pot, "test": cmd_test, "bench": cmd_bench, "play": cmd_play}
         return commands[options.command](options)
     except SetupError as error:
         print(f"bots: {error}", file=sys.stderr, flush=True)

@@ -99,11 +99,12 @@ class ChatbotChannel(models.Model):
                 raise UserError(self.env._("Telegram cannot be reached: %(error)s", error=error)) from error
             except ConnectorError as error:
                 if isinstance(error, RecipientBlocked) or "chat not found" in str(error):
+                    username = channel.telegram_bot_username
                     raise UserError(
                         self.env._(
                             "The bot %(bot)s is not a member of the group %(chat)s. Add it to the group "
                             "(as an administrator allowed to manage topics, for a forum), then check again.",
-                            bot=f"@{channel.telegram_bot_username}" if channel.telegram_bot_username else "",
+                            bot="@" + username if username else "",
                             chat=channel.telegram_group_chat_id,
                         )
                     ) from error
