@@ -573,22 +573,19 @@ LANGUAGES = ("uk_UA", "ru_RU")
 
 
 def set_language(src, server, dbname, lang):
-    """Install `lang` with the translations of every installed module, and make it the demo users'."""
+    """Install `lang` with the translations of every installed module, as Settings > Languages does (in
+    Odoo's shell, every module loaded: the bots' texts get theirs too), and make it the demo users'."""
     rows = sql(server, dbname, "SELECT active FROM res_lang WHERE code = %s", [lang])
     if not (rows and rows[0][0]):
         say(f"installing the language {lang} with its translations ...")
-        run(
-            odoo_cmd(
-                src,
-                server,
-                "-d",
-                dbname,
-                f"--load-language={lang}",
-                "--stop-after-init",
-                "--log-level=warn",
-                f"--http-port={free_port()}",
-            )
+        script = (
+            f"env['res.lang']._activate_lang({lang!r})\n"
+            f"env['ir.module.module'].search([('state', '=', 'installed')])._update_translations({lang!r})\n"
+            "env.cr.commit()\n"
         )
+        shell = odoo_cmd(src, server, "-d", dbname, "--no-http", "--log-level=warn")
+        shell.insert(2, "shell")  # Odoo's subcommand comes first
+        run(shell, input=script, text=True, stdout=subprocess.DEVNULL)
     sql(
         server,
         dbname,

@@ -1,45 +1,36 @@
-"""Check translation files: every term translated, and a translation keeps the term's placeholders
-(%(name)s, %s, {position}), commands (/start) and markup tags.
+"""Check translation files as the test TestTranslations does: every term translated, and a translation
+keeps the term's placeholders (%(name)s, %s, {position}), commands (/start) and markup tags.
 
     .venv/bin/python tools/i18n_check.py chatbot_base/i18n/uk.po [more.po ...]
 
-Prints each problem and exits 1 when there is one. The Odoo test TestTranslations runs the same checks
-(`problems`) on a template exported in the test database.
+Prints each problem and exits 1 when there is one.
 """
 
-import re
+import importlib.util
+import os
 import sys
 
 import polib
 
-PLACEHOLDER_RE = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]+\}|(?<![\w/<])/[a-z_]+\b|</?[a-z]+[^>]*>")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def tokens(text):
-    """The parts of a text a translation must keep, as a sorted list."""
-    return sorted(PLACEHOLDER_RE.findall(text or ""))
-
-
-def problems(entry):
-    """What is wrong with one translated entry (msgid, msgstr), as sentences; empty when nothing is."""
-    msgid, msgstr = entry
-    if not msgstr.strip():
-        return ["not translated"]
-    missing = [t for t in tokens(msgid) if t not in msgstr]
-    extra = [t for t in tokens(msgstr) if t not in msgid and not t.startswith("<")]
-    found = []
-    if missing:
-        found.append(f"keeps not {', '.join(missing)}")
-    if extra:
-        found.append(f"adds {', '.join(extra)}")
-    return found
+def load_rules():
+    """chatbot_base/tools/po_rules.py, without importing Odoo (its package's __init__ would)."""
+    spec = importlib.util.spec_from_file_location(
+        "po_rules", os.path.join(ROOT, "chatbot_base", "tools", "po_rules.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(paths):
+    rules = load_rules()
     count = 0
     for path in paths:
         for entry in polib.pofile(path):
-            for problem in problems((entry.msgid, entry.msgstr)):
+            for problem in rules.translation_problems(entry.msgid, entry.msgstr):
                 count += 1
                 print(f"{path}: {entry.msgid[:70]!r}: {problem}")
     print(f"{count} problems")

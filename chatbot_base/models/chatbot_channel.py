@@ -290,6 +290,11 @@ class ChatbotChannel(models.Model):
             # An operators' group is not a customer: the connector says which dialog it is about.
             return self._chatbot_on_group_event(event)
         sender = self.env["chatbot.sender"]._chatbot_get_or_create(self, event.sender, event.chat_id)
+        channel = self
+        lang = sender._chatbot_reader_lang()
+        if lang:
+            # what the bot answers this person, it writes in their language
+            channel, sender = self.with_context(lang=lang), sender.with_context(lang=lang)
         if event.kind in ("blocked", "unblocked"):
             sender.is_blocked = event.kind == "blocked"
             return self.env["chatbot.dialog"]
@@ -298,7 +303,7 @@ class ChatbotChannel(models.Model):
             sender.is_blocked = False
         if event.contact_phone:
             sender._chatbot_set_phone(event.contact_phone)
-        return self._chatbot_process_sender_event(sender, event)
+        return channel._chatbot_process_sender_event(sender, event)
 
     def _chatbot_process_sender_event(self, sender, event):
         """A person's event, their sender known and locked: into their open dialog with the bot. Other addons

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools.image import ImageProcess
 
 from ..tools.connector import SenderProfile
+from ..tools.i18n import odoo_lang, reader_lang
 from ..tools.phone import normalize_phone
 
 _logger = logging.getLogger(__name__)
@@ -264,14 +265,14 @@ class ChatbotSender(models.Model):
             return False
         return base64.b64encode(photo)
 
+    def _chatbot_reader_lang(self):
+        """The Odoo language this person reads: their contact's, else their messenger's; None when neither
+        is installed."""
+        self.ensure_one()
+        # sudo and the one column: the contact's row is wide (its language is cached with the sender's row)
+        partner = self.partner_id.sudo().with_context(prefetch_fields=False)
+        return reader_lang(self.env, partner.lang, self.lang)
+
     def _chatbot_odoo_lang(self):
         """The active Odoo language matching the messenger's language code ('uk' → 'uk_UA'), if any."""
-        code = (self.lang or "").replace("-", "_")
-        if not code:
-            return False
-        langs = self.env["res.lang"].get_installed()
-        codes = [lang for lang, _name in langs]
-        if code in codes:
-            return code
-        prefix = code.split("_")[0].lower()
-        return next((lang for lang in codes if lang.split("_")[0].lower() == prefix), False)
+        return odoo_lang(self.env, self.lang)

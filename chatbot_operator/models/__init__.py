@@ -10,6 +10,7 @@ from . import (
     chatbot_outbound,
     chatbot_sender,
     discuss_channel,
+    ir_module_module,
     res_partner,
     res_users,
 )

@@ -4,33 +4,41 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.chatbot_base.models.chatbot_bot import ADMIN_GROUP
+from odoo.addons.chatbot_base.tools.i18n import default_variants, unless_edited
 
-# The seed's default texts (§1.1.6), in English; each is translatable per bot.
+_lt = LazyTranslate(__name__)
+
+# The seed's default texts (§1.1.6), translated in i18n/*.po. A bot stores them in English and in each
+# language installed when it is created; a text nobody edited reaches each customer in their language
+# (`_chatbot_text`), also in a language installed later.
 DEFAULT_TEXTS = {
-    "text_not_found": "Press /start to talk.",
-    "text_connected": "connected to chat. Please start messaging!",
-    "text_no_operator": "Sorry, no operator available",
-    "text_how_to_end": "If you would like to end your consultation Press: /end",
-    "text_moderation": "Please wait for approval you as consultant",
-    "text_approved": "You Approved",
-    "text_rejected": "You Reject",
-    "text_completed": "Consultation completed",
-    "text_timeout": "Thank you for contacting us. We will contact you as soon as possible.",
-    "text_queue": "All operators are busy. You are number {position} in the queue.",
-    "text_optout": "You will get no more broadcasts from us.",
-    "text_transfer": "We are passing you to another consultant. Please wait a moment.",
-    "text_off_hours": "Our team is away now and back {opening}. You keep your place in the queue.",
-    "text_rating": "How was your consultation? Please rate it.",
-    "text_rating_thanks": "Thank you for your rating! If you like, write a comment in your next message.",
-    "text_rating_comment": "Thank you, we passed your comment on.",
+    "text_not_found": _lt("Press /start to talk."),
+    "text_connected": _lt("connected to chat. Please start messaging!"),
+    "text_no_operator": _lt("Sorry, no operator available"),
+    "text_how_to_end": _lt("If you would like to end your consultation Press: /end"),
+    "text_moderation": _lt("Please wait for approval you as consultant"),
+    "text_approved": _lt("You Approved"),
+    "text_rejected": _lt("You Reject"),
+    "text_completed": _lt("Consultation completed"),
+    "text_timeout": _lt("Thank you for contacting us. We will contact you as soon as possible."),
+    "text_queue": _lt("All operators are busy. You are number {position} in the queue."),
+    "text_optout": _lt("You will get no more broadcasts from us."),
+    "text_transfer": _lt("We are passing you to another consultant. Please wait a moment."),
+    "text_off_hours": _lt("Our team is away now and back {opening}. You keep your place in the queue."),
+    "text_rating": _lt("How was your consultation? Please rate it."),
+    "text_rating_thanks": _lt(
+        "Thank you for your rating! If you like, write a comment in your next message."
+    ),
+    "text_rating_comment": _lt("Thank you, we passed your comment on."),
 }
 
 
 def _default_text(key):
     def default(self):
-        return self.env._(DEFAULT_TEXTS[key])
+        return DEFAULT_TEXTS[key]._translate("en_US")
 
     return default
 
@@ -318,9 +326,35 @@ class ChatbotBot(models.Model):
         self.ensure_one()
         return self.sudo()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        bots = super().create(vals_list)
+        bots._chatbot_translate_default_texts()
+        return bots
+
+    def _chatbot_translate_default_texts(self, langs=None):
+        """Give each text nobody edited in a language its default in that language (each installed one, or
+        `langs`), so that an administrator working in Ukrainian sees and edits the Ukrainian text. Runs when
+        a bot is created and when a language is installed; a text edited in a language stays."""
+        langs = langs or [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        for key, source in DEFAULT_TEXTS.items():
+            defaults = default_variants(self.env, source)
+            for bot in self.sudo():
+                translations = {
+                    lang: source._translate(lang)
+                    for lang in langs
+                    if lang != "en_US" and bot.with_context(lang=lang)[key] in defaults
+                }
+                if translations:
+                    bot.update_field_translations(key, translations)
+
     def _chatbot_text(self, key, **values):
-        """A text of the bot in the language of the current context, with its {placeholders} filled."""
+        """A text of the bot in the language of the current context, with its {placeholders} filled. A
+        default text nobody edited is the default in that language, even when the bot was created before
+        the language was installed."""
         text = self._chatbot_settings()[key] or ""
+        if key in DEFAULT_TEXTS:
+            text = unless_edited(self.env, DEFAULT_TEXTS[key], text)
         for name, value in values.items():
             text = text.replace("{%s}" % name, str(value))
         return text

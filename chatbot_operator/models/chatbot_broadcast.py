@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from odoo.addons.chatbot_base.models.chatbot_outbound import OUTBOUND_CRON
 from odoo.addons.chatbot_base.tools.connector import OutboundMessage
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, wake_cron
+from odoo.addons.chatbot_base.tools.i18n import reader_lang
 from odoo.addons.chatbot_base.tools.queue import auto_commit
 
 from .chatbot_broadcast_recipient import OPEN_STATES
@@ -396,10 +397,11 @@ class ChatbotBroadcast(models.Model):
         self.env.cr.execute(
             """
             SELECT r.id, r.broadcast_id, s.id, coalesce(s.chat_id, s.external_id), s.is_blocked,
-                   s.broadcast_optout
+                   s.broadcast_optout, p.lang, s.lang
               FROM chatbot_broadcast_recipient r
               JOIN chatbot_broadcast b ON b.id = r.broadcast_id
               JOIN chatbot_sender s ON s.id = r.sender_id
+              LEFT JOIN res_partner p ON p.id = s.partner_id
              WHERE b.state = 'sending' AND r.state = 'pending' AND r.via = 'messenger' AND s.channel_id = %s
              ORDER BY r.id
              LIMIT %s
@@ -411,21 +413,27 @@ class ChatbotBroadcast(models.Model):
         if not rows:
             return 0
         Recipient = self.env["chatbot.broadcast.recipient"]
-        broadcasts = self.browse({row[1] for row in rows})
-        templates = {broadcast.id: broadcast._chatbot_message("") for broadcast in broadcasts}
+        templates = {}  # (broadcast, language): the message, its buttons in the language of its readers
         optout, blocked, to_sms = [], [], []
         queued = {"recipients": [], "senders": [], "chats": [], "payloads": []}
-        for recipient_id, broadcast_id, sender_id, chat_id, is_blocked, opted_out in rows:
+        for recipient_id, broadcast_id, sender_id, chat_id, is_blocked, opted_out, partner_lang, lang in rows:
             if opted_out:
                 optout.append(recipient_id)
             elif is_blocked:
                 (to_sms if self.browse(broadcast_id).sms_fallback else blocked).append(recipient_id)
             else:
-                templates[broadcast_id].chat_id = chat_id
+                lang = reader_lang(self.env, partner_lang, lang)
+                if (broadcast_id, lang) not in templates:
+                    broadcast = self.browse(broadcast_id)
+                    templates[broadcast_id, lang] = (
+                        broadcast.with_context(lang=lang) if lang else broadcast
+                    )._chatbot_message("")
+                template = templates[broadcast_id, lang]
+                template.chat_id = chat_id
                 queued["recipients"].append(recipient_id)
                 queued["senders"].append(sender_id)
                 queued["chats"].append(str(chat_id))
-                queued["payloads"].append(Json(templates[broadcast_id].to_dict()))
+                queued["payloads"].append(Json(template.to_dict()))
         Recipient.browse(optout).write(
             {"state": "optout", "error": self.env._("The customer asked for no more broadcasts (/stop).")}
         )

@@ -1,10 +1,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.chatbot_base.tools.connector import Button
+from odoo.addons.chatbot_base.tools.i18n import unless_edited
+
+_lt = LazyTranslate(__name__)
 
 # Button data of the opt-out button a broadcast can carry: the same as the customer's /stop.
 OPTOUT_DATA = "bc:stop"
+# The opt-out button's label until someone writes another; each customer reads it in their language.
+OPTOUT_LABEL = _lt("Unsubscribe")
 # Telegram: callback_data 1-64 bytes; a button's label is kept short enough for a phone's screen.
 LABEL_LIMIT = 64
 
@@ -29,6 +35,11 @@ class ChatbotBroadcastButton(models.Model):
         "more broadcasts from this bot (the same as the /stop command).",
     )
     url = fields.Char("Link")
+
+    @api.onchange("button_type")
+    def _onchange_button_type(self):
+        if self.button_type == "optout" and not self.label:
+            self.label = self.env._(OPTOUT_LABEL)
 
     @api.constrains("label", "button_type", "url")
     def _check_button(self):
@@ -60,7 +71,7 @@ class ChatbotBroadcastButton(models.Model):
         if self.button_type == "url":
             return Button(self.label, url=self.url.strip())
         if self.button_type == "optout":
-            return Button(self.label, data=OPTOUT_DATA)
+            return Button(unless_edited(self.env, OPTOUT_LABEL, self.label), data=OPTOUT_DATA)
         raise ValidationError(
             self.env._("The button %(label)s has no action the messenger can carry.", label=self.label)
         )

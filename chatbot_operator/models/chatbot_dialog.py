@@ -11,6 +11,7 @@ from odoo.tools import format_datetime
 from odoo.addons.chatbot_base.models.chatbot_bot import MANAGER_GROUP
 from odoo.addons.chatbot_base.tools.connector import Button
 from odoo.addons.chatbot_base.tools.cron_wakeup import cron_time_budget, trigger_at
+from odoo.addons.chatbot_base.tools.i18n import reader_lang
 from odoo.addons.chatbot_base.tools.queue import auto_commit
 
 from .chatbot_broadcast_button import OPTOUT_DATA
@@ -332,15 +333,15 @@ class ChatbotDialog(models.Model):
         # sudo and the one column: the contact's row is wide and its record rules cost a company fetch, for
         # every customer message (measured: a quarter of the inbound processing time)
         partner = self.partner_id.sudo().with_context(prefetch_fields=False)
-        return partner.lang or self.sender_id._chatbot_odoo_lang() or None
+        return reader_lang(self.env, partner.lang, self.sender_id.lang)
 
-    def _chatbot_say(self, key, **values):
-        """One of the texts of the dialog's bot (the bot the customer talks to), in the customer's
-        language."""
+    def _chatbot_say(self, key, bot=None, **values):
+        """One of the texts of the dialog's bot (the bot the customer talks to), or of `bot`, in the
+        customer's language."""
         self.ensure_one()
         lang = self._chatbot_customer_lang()
-        bot = self.bot_id.with_context(lang=lang) if lang else self.bot_id
-        return bot._chatbot_text(key, **values)
+        bot = bot or self.bot_id
+        return (bot.with_context(lang=lang) if lang else bot)._chatbot_text(key, **values)
 
     def _chatbot_on_customer_edit(self, message, event):
         super()._chatbot_on_customer_edit(message, event)
@@ -354,8 +355,9 @@ class ChatbotDialog(models.Model):
             channel = self.discuss_channel_id.sudo()
             channel._message_update_content(message.mail_message_id.sudo(), body)
         elif self.operator_id.sender_id:
-            self._chatbot_send_to_operator(
-                self.env._(
+            dialog = self._chatbot_for_operator()
+            dialog._chatbot_send_to_operator(
+                dialog.env._(
                     "%(name)s edited a message: %(text)s",
                     name=self._chatbot_customer_name(),
                     text=message.body,
@@ -507,8 +509,9 @@ class ChatbotDialog(models.Model):
                 },
             )
         elif operator.sender_id:
+            env = self._chatbot_for_operator(operator).env
             operator.sender_id._chatbot_notify(
-                self.env._(
+                env._(
                     "New customer: %(name)s (%(code)s). Accept within %(seconds)s seconds?",
                     name=name,
                     code=self.code,
@@ -516,8 +519,8 @@ class ChatbotDialog(models.Model):
                 ),
                 buttons=[
                     [
-                        Button(label=self.env._("Accept"), data=f"{OFFER_PREFIX}accept:{self.id}"),
-                        Button(label=self.env._("Decline"), data=f"{OFFER_PREFIX}decline:{self.id}"),
+                        Button(label=env._("Accept"), data=f"{OFFER_PREFIX}accept:{self.id}"),
+                        Button(label=env._("Decline"), data=f"{OFFER_PREFIX}decline:{self.id}"),
                     ]
                 ],
             )
@@ -658,21 +661,21 @@ class ChatbotDialog(models.Model):
         self._chatbot_send(self._chatbot_rating_text("text_rating_comment"), author_kind="system")
 
     def _chatbot_rating_text(self, key):
-        bot = (self.operator_bot_id or self.bot_id).sudo()
-        lang = self._chatbot_customer_lang()
-        return (bot.with_context(lang=lang) if lang else bot)._chatbot_text(key)
+        return self._chatbot_say(key, bot=(self.operator_bot_id or self.bot_id).sudo())
 
     def _chatbot_tell_operator_rating(self):
         """The operator sees the rating: a note in the conversation, or a message to a messenger operator."""
-        label = dict(self._fields["rating"]._description_selection(self.env)).get(self.rating, "")
-        text = self.env._(
+        # a note in the conversation, else a message in the messenger operator's language
+        env = self.env if self.discuss_channel_id else self._chatbot_for_operator().env
+        label = dict(self._fields["rating"]._description_selection(env)).get(self.rating, "")
+        text = env._(
             "%(name)s rated dialog %(code)s: %(rating)s.",
             name=self._chatbot_customer_name(),
             code=self.code,
             rating=label,
         )
         if self.rating_comment:
-            text = self.env._("%(rating)s Comment: %(comment)s", rating=text, comment=self.rating_comment)
+            text = env._("%(rating)s Comment: %(comment)s", rating=text, comment=self.rating_comment)
         channel = self.discuss_channel_id.sudo()
         if channel:
             channel.with_context(chatbot_no_relay=True).message_post(
@@ -739,8 +742,9 @@ class ChatbotDialog(models.Model):
                 # its windows learn it: the composer gives way to a notice, the header's actions go
                 dialog.discuss_channel_id._chatbot_refresh_dialog_state()
             if dialog.operator_id.sender_id and not dialog.operator_id.user_id:
-                dialog._chatbot_send_to_operator(
-                    self.env._("The dialog with %(name)s is closed.", name=dialog._chatbot_customer_name())
+                told = dialog._chatbot_for_operator()
+                told._chatbot_send_to_operator(
+                    told.env._("The dialog with %(name)s is closed.", name=dialog._chatbot_customer_name())
                 )
         operators.sudo()._chatbot_update_load()
         bots.sudo()._chatbot_dispatch_queue()
@@ -934,7 +938,10 @@ class ChatbotDialog(models.Model):
             ).unlink()
         elif operator.sender_id:
             operator.sender_id._chatbot_notify(
-                told or self.env._("Dialog %(code)s went back to the queue.", code=self.code)
+                told
+                or self._chatbot_for_operator(operator).env._(
+                    "Dialog %(code)s went back to the queue.", code=self.code
+                )
             )
 
     def action_open_transfer(self):
@@ -1242,6 +1249,13 @@ class ChatbotDialog(models.Model):
         canned = self.env["mail.canned.response"].sudo().search([("source", "=ilike", shortcut[1:])], limit=1)
         return canned.substitution or text
 
+    def _chatbot_for_operator(self, operator=None):
+        """The dialog in the language of its (or `operator`'s) messenger operator, to write them a message;
+        an Odoo operator reads notes in the conversation, written in the context's language."""
+        sender = (operator or self.operator_id).sender_id
+        lang = sender._chatbot_reader_lang() if sender else None
+        return self.with_context(lang=lang) if lang else self
+
     def _chatbot_send_to_operator(self, text, attachments=None):
         """A message to the messenger operator of the dialog, in their private chat with the bot."""
         self.ensure_one()
@@ -1250,21 +1264,18 @@ class ChatbotDialog(models.Model):
 
     def _chatbot_brief_messenger_operator(self, operator):
         """Tell a messenger operator who their new customer is, with what the customer wrote so far."""
+        env = self._chatbot_for_operator(operator).env  # their language
         lines = [
-            self.env._(
-                "New customer: %(name)s (%(code)s).", name=self._chatbot_customer_name(), code=self.code
-            )
+            env._("New customer: %(name)s (%(code)s).", name=self._chatbot_customer_name(), code=self.code)
         ]
         lines += [
             f"> {m.body}"
             for m in self._chatbot_history().filtered(lambda m: m.direction == "in" and m.body)[-10:]
         ]
         if self.transfer_note:
-            lines.append(self.env._("Note from the previous operator: %(note)s", note=self.transfer_note))
+            lines.append(env._("Note from the previous operator: %(note)s", note=self.transfer_note))
         lines.append(
-            self.env._(
-                "Answer here; /end closes the dialog, /transfer hands it on, /help lists the commands."
-            )
+            env._("Answer here; /end closes the dialog, /transfer hands it on, /help lists the commands.")
         )
         self._chatbot_send_to_operator("\n".join(lines))
 

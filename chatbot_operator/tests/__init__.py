@@ -4,6 +4,7 @@ from . import (
     test_broadcast,
     test_conversation,
     test_hours,
+    test_i18n,
     test_messenger_operator,
     test_reports,
     test_routing,
