@@ -4,7 +4,6 @@ consultation in Ukrainian: the bot's unedited texts, the demo flow and its butto
 hand-over to an operator, the end."""
 
 import re
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -18,25 +17,19 @@ TOKEN = "9878000001:E2E-i18n"
 CYRILLIC = re.compile("[а-яіїєґ]", re.IGNORECASE)
 
 
-@contextmanager
-def ukrainian_installed(reg):
-    """Ukrainian installed (Settings > Languages) with the Bots addons' translations, before the server
-    starts; uninstalled again at the end when it was not before."""
+def install_ukrainian(reg):
+    """Ukrainian installed as Settings > Languages does, with the Bots addons' translations, before the
+    server starts. It stays installed, as in a shop's database: the other modules' customers write from
+    Telegram apps in English."""
     with odoo_env(reg) as env:
-        was_active = env["res.lang"].with_context(active_test=False).search([("code", "=", "uk_UA")]).active
         env["res.lang"]._activate_lang("uk_UA")
         env["ir.module.module"]._load_module_terms(SUITE, ["uk_UA"], overwrite=True)
-    try:
-        yield
-    finally:
-        if not was_active:
-            with odoo_env(reg) as env:
-                env["res.lang"].search([("code", "=", "uk_UA")]).active = False
 
 
 @pytest.fixture(scope="module")
 def world():
-    with ukrainian_installed(registry(settings())), telegram_world() as world:
+    install_ukrainian(registry(settings()))
+    with telegram_world() as world:
         yield world
 
 

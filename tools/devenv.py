@@ -595,6 +595,17 @@ def set_language(src, server, dbname, lang):
     )
 
 
+def read_text(path):
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as handle:
+        return handle.read()
+    return None
+
+
+def undated(template):
+    """A template without its creation and revision dates."""
+    return re.sub(r'^"(POT-Creation|PO-Revision)-Date: .*$', "", template, flags=re.MULTILINE)
+
+
 def cmd_pot(options):
     """Export each addon's terms to i18n/<addon>.pot with Odoo's exporter, and merge them into the
     uk.po and ru.po beside it (tools/i18n_merge.py)."""
@@ -606,8 +617,12 @@ def cmd_pot(options):
         for addon in ADDONS:
             os.makedirs(os.path.join(ROOT, addon, "i18n"), exist_ok=True)
             pot = os.path.join(ROOT, addon, "i18n", f"{addon}.pot")
+            before = read_text(pot)
             export = [f"--i18n-export={pot}", f"--modules={addon}", "--stop-after-init", "--log-level=warn"]
             run(odoo_cmd(src, server, "-d", options.db, *export, f"--http-port={free_port()}"))
+            if before and undated(before) == undated(read_text(pot)):
+                with open(pot, "w", encoding="utf-8") as handle:
+                    handle.write(before)  # the same terms: no change of date to commit
             run([venv_python(), os.path.join(ROOT, "tools", "i18n_merge.py"), pot, *LANGUAGES])
     finally:
         server.stop()

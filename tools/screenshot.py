@@ -1,7 +1,8 @@
 """Log in to a running Odoo in headless Chromium and save a screenshot of a page.
 
 Usage: .venv/bin/python tools/screenshot.py URL LOGIN PASSWORD PATH_AFTER_LOGIN OUT.png [WIDTH HEIGHT]
-(SHOT_WAIT=seconds to let the page render, default 5; SHOT_DISMISS=1 closes notifications first;
+(SHOT_WAIT=seconds to let the page render, default 5; SHOT_DISMISS=1 closes notifications and chat
+windows first;
 SHOT_CLICK=a CSS selector to click before the picture, e.g. a form's tab: a[name='settings'])
 e.g.   .venv/bin/python tools/screenshot.py http://127.0.0.1:8069 admin admin \
            /odoo/action-chatbot_base.chatbot_bot_action kanban.png
@@ -81,6 +82,9 @@ def main():
         if os.environ.get("SHOT_DISMISS"):
             # close the notifications (a fresh headless session may get Odoo's "page is out of date")
             evaluate("document.querySelectorAll('.o_notification_close').forEach((b) => b.click())")
+            # and the chat windows and bubbles Odoo reopens for the user's open conversations
+            chats = "document.querySelectorAll('.o-mail-ChatHub, .o-mail-ChatWindow')"
+            evaluate(f"{chats}.forEach((e) => e.style.setProperty('display', 'none', 'important'))")
             time.sleep(1)
         if os.environ.get("SHOT_CLICK"):
             evaluate(f"document.querySelector({json.dumps(os.environ['SHOT_CLICK'])}).click()")

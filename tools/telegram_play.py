@@ -1,6 +1,6 @@
 """Play a Telegram user in the terminal against a running Odoo, through the fake Bot API server.
 
-    ./bots play [--url http://127.0.0.1:8069] [--bot "Kyiv shop assistant"] [--login admin --password admin]
+    ./bots play [--url http://127.0.0.1:8069] [--bot "Kyiv shop assistant"] [--lang uk] [--login admin ...]
 
 It starts the fake Telegram on 127.0.0.1, attaches a "Playground (fake Telegram)" channel to the bot in
 Odoo (creating it the first time) and connects it, so Odoo receives your messages through its real
@@ -100,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--password", default="admin")
     parser.add_argument("--chat-id", type=int, default=770000001, help="your fake Telegram user id")
     parser.add_argument("--name", default="Terminal User", help="your Telegram name")
+    parser.add_argument("--lang", default="en", help="your Telegram app's language_code: uk, ru, en ...")
     options = parser.parse_args(argv)
     db = options.db or database_of(options.url)
     if not db:
@@ -120,7 +121,7 @@ def main(argv=None):
         "first_name": first,
         "last_name": last[0] if last else "",
         "username": first.lower(),
-        "language_code": "en",
+        "language_code": options.lang,
     }
     print(f"Talking to {bot['name']!r} on {options.url} (database {db}) as {options.name}. /quit to leave.")
     keyboards, seen, stop = [], itertools.count(), threading.Event()
