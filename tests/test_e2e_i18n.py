@@ -99,6 +99,12 @@ def test_a_ukrainian_customer_reads_the_demo_shop_in_ukrainian(world):
             dialog = env["chatbot.dialog"].search([("sender_id.external_id", "=", str(chat))], limit=1)
             assert dialog.partner_id.lang == "uk_UA", "the contact made from the profile speaks Ukrainian"
     finally:
+        # the demo shop as it was, for the modules that count its dialogs, chats, senders and operators
         with odoo_env(world.reg) as env:
+            env["chatbot.sender"].search([("channel_id", "=", bot.channel_id)]).unlink()  # their dialogs too
+            env["chatbot.channel"].browse(bot.channel_id).unlink()
+            env["chatbot.operator"].with_context(active_test=False).search(
+                [("user_id", "=", operator_id), ("bot_id", "=", consultations.id)]
+            ).unlink()
             for operator_id_, status in demo_statuses.items():
                 env["chatbot.operator"].browse(operator_id_).status = status

@@ -836,7 +836,10 @@ def cmd_test(options):
 
 
 def install_addons(src, server, dbname, mode="-i"):
-    """Install (-i: a new database, with demo data) or update (-u) the five addons, nothing else run."""
+    """Install (-i: a new database, with demo data) or update (-u) the five addons, nothing else run. An
+    update loads the addons' uk.po and ru.po again over what the database has (--i18n-overwrite): the
+    files are the source of the translations."""
+    overwrite = ["--i18n-overwrite"] if mode == "-u" else []
     run(
         odoo_cmd(
             src,
@@ -845,6 +848,7 @@ def install_addons(src, server, dbname, mode="-i"):
             dbname,
             mode,
             ",".join(ADDONS),
+            *overwrite,
             "--stop-after-init",
             "--log-level=warn",
             f"--http-port={free_port()}",
