@@ -292,7 +292,7 @@ class ChatbotChannel(models.Model):
         sender = self.env["chatbot.sender"]._chatbot_get_or_create(self, event.sender, event.chat_id)
         channel = self
         lang = sender._chatbot_reader_lang()
-        if lang:
+        if lang and lang != self.env.lang:
             # what the bot answers this person, it writes in their language
             channel, sender = self.with_context(lang=lang), sender.with_context(lang=lang)
         if event.kind in ("blocked", "unblocked"):

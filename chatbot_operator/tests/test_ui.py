@@ -2,6 +2,8 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.chatbot_base.tests.common import fake_messenger, set_online
 
+from .test_i18n import install_languages
+
 
 class OperatorTourCase(HttpCase):
     """A consultation bot on chatbot_base's fake messenger (the Telegram road is tested end to end in tests/)
@@ -143,3 +145,37 @@ class TestOperatorTour(OperatorTourCase):
         self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
         texts = [message.text for message in self.fake.sent if message.chat_id == "4444"]
         self.assertIn("Iryna Operator connected to chat. Please start messaging!", texts)
+
+
+@tagged("chatbot", "post_install", "-at_install")
+class TestUkrainianOperatorTour(OperatorTourCase):
+    """An operator whose Odoo speaks Ukrainian joins, goes Active, answers a Ukrainian customer and types
+    /close: the web client (menus, buttons, the headset, the conversation's actions, written in Python,
+    XML and JavaScript) and the customer's texts are Ukrainian."""
+
+    def test_a_ukrainian_operator_works_in_ukrainian(self):
+        install_languages(self.env, "uk_UA")
+        self.operator_user.lang = "uk_UA"
+        self.start_tour(
+            "/odoo/action-chatbot_base.chatbot_bot_action",
+            "chatbot_operator_ukrainian_tour",
+            login="tour_operator",
+        )
+        operator = self.bot.operator_ids.filtered(lambda o: o.user_id == self.operator_user)
+        self.assertEqual(operator.status, "active")
+        set_online(self.operator_user)
+        row_id = self.channel._chatbot_store_inbound(
+            {"id": "u4", "chat": 4545, "user": {"id": 4545, "name": "Оксана", "lang": "uk"}, "text": "Привіт"}
+        )
+        self.env["chatbot.inbound"].browse(row_id)._process_one()
+        dialog = self.env["chatbot.dialog"].search([("bot_id", "=", self.bot.id)], order="id desc", limit=1)
+        self.assertEqual(dialog.operator_id.user_id, self.operator_user)
+
+        self.start_tour("/odoo/discuss", "chatbot_operator_ukrainian_answer_tour", login="tour_operator")
+        self.assertEqual((dialog.state, dialog.close_reason), ("closed", "operator"))
+        self.env["chatbot.outbound"]._send_channel(self.channel, time_budget=10)
+        texts = [message.text for message in self.fake.sent if message.chat_id == "4545"]
+        completed = self.bot.with_context(lang="uk_UA")._chatbot_text("text_completed")
+        self.assertEqual(texts[-1], completed)
+        self.assertNotEqual(completed, "Consultation completed")
+        self.assertIn("Добрий день, Оксано!", texts)
