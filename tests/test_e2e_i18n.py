@@ -12,23 +12,20 @@ from test_e2e_operator import new_user, rpc_as, say, wait_texts
 
 pytestmark = pytest.mark.e2e
 
-SUITE = ["chatbot_base", "chatbot_telegram", "chatbot_operator", "chatbot_client", "chatbot_livechat"]
 TOKEN = "9878000001:E2E-i18n"
 CYRILLIC = re.compile("[а-яіїєґ]", re.IGNORECASE)
 
 
-def install_ukrainian(reg):
-    """Ukrainian installed as Settings > Languages does, with the Bots addons' translations, before the
-    server starts. It stays installed, as in a shop's database: the other modules' customers write from
-    Telegram apps in English."""
-    with odoo_env(reg) as env:
-        env["res.lang"]._activate_lang("uk_UA")
-        env["ir.module.module"]._load_module_terms(SUITE, ["uk_UA"], overwrite=True)
-
-
 @pytest.fixture(scope="module")
 def world():
-    install_ukrainian(registry(settings()))
+    # Ukrainian installed as Settings > Languages does, with the Bots addons' translations, before the server
+    # starts. It stays installed, as in a shop's database: the other modules' customers write from Telegram
+    # apps in English.
+    reg = registry(settings())  # configures Odoo's addons path first
+    from odoo.addons.chatbot_operator.tests.test_i18n import install_languages
+
+    with odoo_env(reg) as env:
+        install_languages(env, "uk_UA")
     with telegram_world() as world:
         yield world
 

@@ -521,9 +521,8 @@ def ensure_database(src, server, dbname, reset=False):
         say(f"creating database {dbname} with the Bots addons and demo data (a few minutes) ...")
         install_addons(src, server, dbname)
     else:
-        with contextlib.suppress(FileNotFoundError), open(stamp, encoding="utf-8") as handle:
-            if handle.read() == digest:
-                digest = None
+        if read_text(stamp) == digest:
+            digest = None
         if digest:
             say("the addons changed since the last run: updating them ...")
             install_addons(src, server, dbname, mode="-u")

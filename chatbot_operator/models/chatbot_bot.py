@@ -348,13 +348,14 @@ class ChatbotBot(models.Model):
                 if translations:
                     bot.update_field_translations(key, translations)
 
-    def _chatbot_text(self, key, **values):
-        """A text of the bot in the language of the current context, with its {placeholders} filled. A
+    def _chatbot_text(self, key, lang=None, **values):
+        """A text of the bot in `lang` (else the context's language), with its {placeholders} filled. A
         default text nobody edited is the default in that language, even when the bot was created before
         the language was installed."""
-        text = self._chatbot_settings()[key] or ""
+        bot = self.with_context(lang=lang) if lang else self
+        text = bot._chatbot_settings()[key] or ""
         if key in DEFAULT_TEXTS:
-            text = unless_edited(self.env, DEFAULT_TEXTS[key], text)
+            text = unless_edited(bot.env, DEFAULT_TEXTS[key], text)
         for name, value in values.items():
             text = text.replace("{%s}" % name, str(value))
         return text

@@ -339,9 +339,7 @@ class ChatbotDialog(models.Model):
         """One of the texts of the dialog's bot (the bot the customer talks to), or of `bot`, in the
         customer's language."""
         self.ensure_one()
-        lang = self._chatbot_customer_lang()
-        bot = bot or self.bot_id
-        return (bot.with_context(lang=lang) if lang else bot)._chatbot_text(key, **values)
+        return (bot or self.bot_id)._chatbot_text(key, lang=self._chatbot_customer_lang(), **values)
 
     def _chatbot_on_customer_edit(self, message, event):
         super()._chatbot_on_customer_edit(message, event)

@@ -143,14 +143,9 @@ class ChatbotSender(models.Model):
             sender.operator_request_state = "approved"
             # the person is an operator now, not a customer: their own dialog ends without a word
             sender.dialog_ids.filtered(lambda d: d.state != "closed").action_close()
-            sender._chatbot_notify(sender._chatbot_bot_text(bot, "text_approved"))
+            sender._chatbot_notify(bot._chatbot_text("text_approved", lang=sender._chatbot_reader_lang()))
             bot._chatbot_dispatch_queue()
         return True
-
-    def _chatbot_bot_text(self, bot, key):
-        """A text of `bot` in the language this person reads."""
-        lang = self._chatbot_reader_lang()
-        return (bot.with_context(lang=lang) if lang else bot)._chatbot_text(key)
 
     def action_chatbot_reject(self):
         """Refuse these people as operators (an approved one stops being one); they get the "rejected"
@@ -161,7 +156,7 @@ class ChatbotSender(models.Model):
             sender.operator_ids.filtered(lambda o, bot=bot: o.bot_id == bot).active = False
             sender.operator_request_state = "rejected"
             if bot:
-                sender._chatbot_notify(sender._chatbot_bot_text(bot, "text_rejected"))
+                sender._chatbot_notify(bot._chatbot_text("text_rejected", lang=sender._chatbot_reader_lang()))
         return True
 
     def action_chatbot_send_message(self):
