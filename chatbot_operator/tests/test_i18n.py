@@ -1,4 +1,5 @@
 from odoo.tests import tagged
+from odoo.tools.translate import code_translations
 
 from ..models.chatbot_bot import DEFAULT_TEXTS
 from .common import OperatorCase
@@ -125,3 +126,25 @@ class TestCustomerLanguage(OperatorCase):
         self.assertEqual(labels["3003"], "Unsubscribe")
         self.assertNotEqual(labels["3001"], "Unsubscribe")
         self.assertNotEqual(labels["3002"], labels["3001"])
+
+    def test_a_messenger_operator_reads_their_notices_in_their_language(self):
+        """A Russian-speaking Telegram operator serves a Ukrainian customer: the moderation answers, the
+        brief and the closing notice reach the operator in Russian, the customer's texts in Ukrainian."""
+        ru = code_translations.get_python_translations("chatbot_operator", "ru_RU")
+        self.operators.write({"status": "inactive"})  # only the messenger operator serves
+        self.receive(1, chat=7007, text="/operator", user={"id": 7007, "name": "Taras", "lang": "ru"})
+        candidate = self.dialog_of(7007).sender_id
+        candidate.with_user(self.bot_admin).action_chatbot_approve()
+        self.receive(2, chat=1001, text="/start", user={"id": 1001, "name": "Oksana", "lang": "uk"})
+        dialog = self.dialog_of(1001)
+        self.assertEqual(dialog.operator_id.sender_id, candidate)
+        dialog.action_end()
+        self.Outbound._send_channel(self.channel, time_budget=5)
+        to_operator = [m.text for m in self.fake.sent if m.chat_id == "7007"]
+        self.assertEqual(to_operator[:2], [self.ru["text_moderation"], self.ru["text_approved"]])
+        brief = ru["New customer: %(name)s (%(code)s)."] % {"name": "Oksana", "code": dialog.code}
+        self.assertTrue(to_operator[2].startswith(brief), to_operator[2])
+        closed = ru["The dialog with %(name)s is closed."] % {"name": "Oksana"}
+        self.assertEqual(to_operator[-1], closed)
+        to_customer = [m.text for m in self.fake.sent if m.chat_id == "1001"]
+        self.assertEqual(to_customer[-1], self.uk["text_completed"])
